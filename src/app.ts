@@ -1,0 +1,84 @@
+/**
+ * createApp(deps) builds the whole HTTP service from injected dependencies: the CryptContext,
+ * configuration, logger and readiness check. Nothing here is runtime-specific, so the Node entry,
+ * a Worker entry and the tests build the very same app. Errors become JSON in one place (onError).
+ */
+import { Hono, type Context } from 'hono';
+import { swaggerUI } from '@hono/swagger-ui';
+import type { ApiKeyEntry } from './config';
+import { HashdError, isHashdError } from './errors';
+import type { CryptContext } from './hashing/policy';
+import type { Logger } from './logger';
+import { apiKeyAuth, type AuthVariables } from './routes/auth';
+import { healthRouteDocs, healthRoutes } from './routes/health';
+import { buildOpenApiDocument, type RouteDoc } from './routes/openapi';
+import { passwordRouteDocs, passwordRoutes } from './routes/passwords';
+
+export const VERSION = '0.1.0';
+
+export interface AppDeps {
+  crypt: CryptContext;
+  apiKeys: readonly ApiKeyEntry[];
+  maxBodyBytes: number;
+  logger: Logger;
+  readiness?: () => Promise<string | null>;
+  /** Extra routers mounted under /v1 (the store, tokens...), with their docs. */
+  extraV1?: { app: Hono<{ Variables: AuthVariables }>; docs: RouteDoc[] }[];
+}
+
+export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
+  const app = new Hono<{ Variables: AuthVariables }>();
+  const { logger } = deps;
+
+  app.use(async function requestLog(c, next) {
+    const started = performance.now();
+    await next();
+    const fields: Record<string, unknown> = {
+      method: c.req.method,
+      path: c.req.routePath === '/*' ? c.req.path : c.req.routePath,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    };
+    const tenant = c.get('tenant');
+    if (tenant) fields.tenant = tenant;
+    const code = c.res.headers.get('x-hashd-error');
+    if (code) fields.error = code;
+    if (c.res.status >= 500) logger.error(fields, 'request');
+    else logger.info(fields, 'request');
+  });
+
+  app.route('/', healthRoutes({ readiness: deps.readiness ?? (async () => null) }));
+
+  const docs: RouteDoc[] = [...healthRouteDocs, ...passwordRouteDocs, ...(deps.extraV1?.flatMap((r) => r.docs) ?? [])];
+  const openapi = buildOpenApiDocument(docs, { version: VERSION });
+  app.get('/openapi.json', (c) => c.json(openapi));
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'hashd API' }));
+
+  const v1 = new Hono<{ Variables: AuthVariables }>();
+  v1.use(apiKeyAuth(deps.apiKeys));
+  v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
+  for (const extra of deps.extraV1 ?? []) v1.route('/', extra.app);
+  app.route('/v1', v1);
+
+  const respond = (c: Context, error: HashdError): Response => {
+    if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
+    c.header('x-hashd-error', error.code);
+    return c.json(error.toJSON(), error.status as 400);
+  };
+
+  app.notFound((c) => respond(c, new HashdError('not_found', 'no such endpoint')));
+
+  app.onError((err, c) => {
+    let error: HashdError;
+    if (isHashdError(err)) error = err;
+    else {
+      // Only a bug gets here. The message of a foreign error may quote input, so it is logged
+      // by class and stack location only, and the caller gets a generic 500.
+      logger.error({ err: { name: (err as Error)?.name, stack: (err as Error)?.stack?.split('\n').slice(1, 7).join('\n') } }, 'unhandled error');
+      error = new HashdError('internal', 'internal error');
+    }
+    return respond(c, error);
+  });
+
+  return app;
+}

@@ -1,0 +1,154 @@
+/**
+ * Environment + policy file → one frozen, validated configuration. Runtime-agnostic: the caller
+ * passes the environment as a plain object and a function that reads the policy file, so the
+ * Node entry, the CLI, a Worker and the tests build their configuration the same way.
+ *
+ * Every problem is collected and reported at once, naming the variable or policy field.
+ */
+import { PolicyError, applyPolicyEnv, parsePolicyText, resolvePolicy, type ResolvedPolicy } from './hashing/policy-config';
+import type { Registry } from './hashing/registry';
+import { fromHex } from './hashing/encoding';
+
+export interface ApiKeyEntry {
+  tenant: string;
+  /** SHA-256 of the key; the key itself never sits in configuration. */
+  digest: Uint8Array;
+}
+
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  apiKeys: readonly ApiKeyEntry[];
+  /** No API keys: every request is the `default` tenant. Loopback only unless allowed. */
+  devMode: boolean;
+  allowInsecure: boolean;
+  hashConcurrency: number;
+  hashQueue: number;
+  maxBodyBytes: number;
+  logLevel: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  policy: ResolvedPolicy;
+  /** Where the policy came from: a file path, or "built-in". */
+  policySource: string;
+}
+
+export class ConfigError extends Error {
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export interface LoadConfigOptions {
+  env: Record<string, string | undefined>;
+  registry: Registry;
+  /** Reads the policy file named by HASHD_CONFIG. */
+  readFile?: (path: string) => string;
+  /** Used for the default hashing concurrency. */
+  cpuCount?: number;
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|\[::1\])$/i;
+export const DEFAULT_TENANT = 'default';
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/**
+ * Parses `HASHD_API_KEYS="acme=sha256:<hex>,beta=sha256:<hex>"`. The value is a list of digests,
+ * so a leaked configuration does not leak a usable key.
+ */
+export function parseApiKeys(value: string | undefined, issues: string[]): ApiKeyEntry[] {
+  if (value === undefined || value.trim() === '') return [];
+  const entries: ApiKeyEntry[] = [];
+  value.split(',').forEach((raw, i) => {
+    const item = raw.trim();
+    if (item === '') return;
+    const match = /^([A-Za-z0-9_.-]{1,64})=sha256:([0-9a-fA-F]{64})$/.exec(item);
+    if (!match) {
+      // Never echo the entry: someone may have pasted a raw key here.
+      issues.push(`HASHD_API_KEYS[${i}]: expected TENANT=sha256:<64 hex digits> (run "npx hashd keys new TENANT")`);
+      return;
+    }
+    entries.push({ tenant: match[1] as string, digest: fromHex(match[2] as string) as Uint8Array });
+  });
+  return entries;
+}
+
+function intVar(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number, issues: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    issues.push(`${name}: must be an integer between ${min} and ${max}`);
+    return fallback;
+  }
+  return value;
+}
+
+export function loadPolicy(options: LoadConfigOptions): { policy: ResolvedPolicy; source: string } {
+  const path = options.env.HASHD_CONFIG;
+  let file: Record<string, unknown> = {};
+  if (path) {
+    if (!options.readFile) throw new ConfigError(['HASHD_CONFIG: this runtime cannot read files']);
+    let text: string;
+    try {
+      text = options.readFile(path);
+    } catch (err) {
+      throw new ConfigError([`HASHD_CONFIG: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    }
+    const parsed = parsePolicyText(text, path);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new PolicyError([`${path}: the policy must be a table/object`]);
+    file = parsed as Record<string, unknown>;
+  }
+  const merged = applyPolicyEnv(file, options.env);
+  return { policy: resolvePolicy(merged, options.registry), source: path ?? 'built-in' };
+}
+
+export function loadConfig(options: LoadConfigOptions): ServiceConfig {
+  const { env } = options;
+  const issues: string[] = [];
+  const host = env.HOST || '127.0.0.1';
+  const port = intVar(env, 'PORT', 8080, 0, 65535, issues);
+  const apiKeys = parseApiKeys(env.HASHD_API_KEYS, issues);
+  const allowInsecure = env.HASHD_ALLOW_INSECURE === '1' || env.HASHD_ALLOW_INSECURE === 'true';
+  const cpus = Math.max(1, options.cpuCount ?? 1);
+  const hashConcurrency = intVar(env, 'HASHD_HASH_CONCURRENCY', cpus, 1, 1024, issues);
+  const hashQueue = intVar(env, 'HASHD_HASH_QUEUE', hashConcurrency * 8, 0, 1_000_000, issues);
+  const maxBodyBytes = intVar(env, 'HASHD_MAX_BODY_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, issues);
+  const devMode = apiKeys.length === 0;
+  if (devMode && !isLoopbackHost(host) && !allowInsecure) {
+    issues.push(
+      `HOST=${host}: no HASHD_API_KEYS are configured, so every caller would be accepted; refusing to listen beyond loopback. ` +
+        'Configure HASHD_API_KEYS (npx hashd keys new TENANT) or set HASHD_ALLOW_INSECURE=1 to accept this by name.',
+    );
+  }
+  let policy: ResolvedPolicy | undefined;
+  let policySource = 'built-in';
+  try {
+    ({ policy, source: policySource } = loadPolicy(options));
+  } catch (err) {
+    if (err instanceof PolicyError || err instanceof ConfigError) issues.push(...err.issues);
+    else throw err;
+  }
+  if (issues.length > 0 || !policy) throw new ConfigError(issues);
+  return Object.freeze({
+    host,
+    port,
+    apiKeys: Object.freeze(apiKeys),
+    devMode,
+    allowInsecure,
+    hashConcurrency,
+    hashQueue,
+    maxBodyBytes,
+    logLevel: env.LOG_LEVEL || 'info',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.HASHD_DATA_DIR || './data',
+    policy,
+    policySource,
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * The operations that touch many credential rows at once: importing a legacy dump, exporting a
+ * tenant's rows, and scanning for weak hashes to wrap. Each one is sized for millions of rows:
+ * imports are few large statements in one transaction, reads are keyset-paginated so memory
+ * stays flat and a page never has to skip over the rows before it.
+ */
+
+import { and, asc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { type HashdDb, queryRows } from './database.ts';
+import { type CredentialRow, credentials } from './schema.ts';
+
+export interface ImportRow {
+  userId: string;
+  hash: string;
+  /** The scheme the caller identified for `hash`. */
+  scheme: string;
+  salt?: string | null;
+  pgUser?: string | null;
+}
+
+/** `skip` never replaces a stored hash; `overwrite` replaces it only when the import differs. */
+export type ImportConflict = 'skip' | 'overwrite';
+
+export interface ImportResult {
+  /** Rows this call wrote: new rows, and with `overwrite` the stored rows it replaced. */
+  inserted: number;
+  /** Rows left as they were: already stored (or identical, with `overwrite`), or repeated in the batch. */
+  skipped: number;
+}
+
+export interface ExportOptions {
+  /** Rows read per query; memory use is bounded by one page. */
+  batchSize: number;
+}
+
+export interface WrapScanOptions {
+  /** Schemes to wrap; rows already wrapped are never returned. */
+  schemes: readonly string[];
+  /** Resume after this user id (the cursor of a job), in user id order. */
+  afterUserId?: string;
+  limit: number;
+}
+
+/**
+ * Rows per INSERT statement. The rows travel as one JSON text parameter expanded by
+ * `json_to_recordset`, so the 65,535 bind-parameter limit never applies; the chunk only bounds
+ * the size of one statement and of the server's working memory for it.
+ */
+const IMPORT_CHUNK_ROWS = 5000;
+
+/** A page larger than this is a bug in the caller, not a wish for speed. */
+const MAX_PAGE_ROWS = 100_000;
+
+export async function importBatch(
+  db: HashdDb,
+  now: Date,
+  tenant: string,
+  rows: readonly ImportRow[],
+  onConflict: ImportConflict,
+): Promise<ImportResult> {
+  if (onConflict !== 'skip' && onConflict !== 'overwrite') {
+    throw new RangeError(`importBatch: onConflict must be 'skip' or 'overwrite'`);
+  }
+  // A statement may not update the same row twice, so repeated user ids are settled here with
+  // the meaning of each mode: skip keeps the first row, overwrite lets the last one win.
+  const unique = uniqueByUser(rows, onConflict === 'skip' ? 'first' : 'last');
+  if (unique.length === 0) return { inserted: 0, skipped: rows.length };
+  const stamp = now.toISOString();
+  const inserted = await db.transaction(async (tx) => {
+    let written = 0;
+    for (let start = 0; start < unique.length; start += IMPORT_CHUNK_ROWS) {
+      const chunk = unique.slice(start, start + IMPORT_CHUNK_ROWS);
+      const [result] = await queryRows<{ n: number }>(tx, importStatement(tenant, stamp, chunk, onConflict));
+      written += result?.n ?? 0;
+    }
+    return written;
+  });
+  return { inserted, skipped: rows.length - inserted };
+}
+
+function uniqueByUser(rows: readonly ImportRow[], keep: 'first' | 'last'): ImportRow[] {
+  const byUser = new Map<string, ImportRow>();
+  for (const row of rows) {
+    if (keep === 'last' || !byUser.has(row.userId)) byUser.set(row.userId, row);
+  }
+  return [...byUser.values()];
+}
+
+/**
+ * One INSERT of a whole chunk that reports how many rows it wrote. With `overwrite` the update
+ * is guarded by IS DISTINCT FROM, so importing the same file again writes nothing and every row
+ * counts as skipped.
+ */
+function importStatement(tenant: string, stamp: string, chunk: readonly ImportRow[], onConflict: ImportConflict): SQL {
+  const payload = JSON.stringify(
+    chunk.map((r) => ({
+      user_id: r.userId,
+      hash: r.hash,
+      scheme: r.scheme,
+      salt: r.salt ?? null,
+      pg_user: r.pgUser ?? null,
+    })),
+  );
+  const conflict =
+    onConflict === 'skip'
+      ? sql`on conflict (tenant, user_id) do nothing`
+      : sql`on conflict (tenant, user_id) do update set
+          hash = excluded.hash, scheme = excluded.scheme, salt = excluded.salt,
+          pg_user = excluded.pg_user, wrapped = false, source = 'import',
+          updated_at = excluded.updated_at, imported_at = excluded.imported_at
+        where (credentials.hash, credentials.salt, credentials.pg_user)
+          is distinct from (excluded.hash, excluded.salt, excluded.pg_user)`;
+  return sql`
+    with written as (
+      insert into credentials
+        (tenant, user_id, hash, scheme, salt, pg_user, wrapped, source, created_at, updated_at, imported_at)
+      select ${tenant}::text, r.user_id, r.hash, r.scheme, r.salt, r.pg_user, false, 'import',
+             ${stamp}::text::timestamptz, ${stamp}::text::timestamptz, ${stamp}::text::timestamptz
+      from json_to_recordset(${payload}::text::json)
+        as r(user_id text, hash text, scheme text, salt text, pg_user text)
+      ${conflict}
+      returning 1
+    )
+    select count(*)::int as n from written`;
+}
+
+/** Every credential of the tenant in user id order, one page in memory at a time. */
+export async function* exportRows(
+  db: HashdDb,
+  tenant: string,
+  options: ExportOptions,
+): AsyncGenerator<CredentialRow, void, undefined> {
+  const batchSize = checkPageSize('exportRows', options.batchSize);
+  let after: string | undefined;
+  for (;;) {
+    const page = await db
+      .select()
+      .from(credentials)
+      .where(and(eq(credentials.tenant, tenant), after === undefined ? undefined : gt(credentials.userId, after)))
+      .orderBy(asc(credentials.userId))
+      .limit(batchSize);
+    yield* page;
+    const last = page.at(-1);
+    if (page.length < batchSize || last === undefined) return;
+    after = last.userId;
+  }
+}
+
+/** The next unwrapped rows of the given schemes after `afterUserId`, in user id order. */
+export async function scanForWrap(db: HashdDb, tenant: string, options: WrapScanOptions): Promise<CredentialRow[]> {
+  const limit = checkPageSize('scanForWrap', options.limit);
+  if (options.schemes.length === 0) return [];
+  return db
+    .select()
+    .from(credentials)
+    .where(
+      and(
+        eq(credentials.tenant, tenant),
+        inArray(credentials.scheme, [...options.schemes]),
+        eq(credentials.wrapped, false),
+        options.afterUserId === undefined ? undefined : gt(credentials.userId, options.afterUserId),
+      ),
+    )
+    .orderBy(asc(credentials.userId))
+    .limit(limit);
+}
+
+function checkPageSize(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_PAGE_ROWS) {
+    throw new RangeError(`${name}: page size must be an integer from 1 to ${MAX_PAGE_ROWS}`);
+  }
+  return value;
+}

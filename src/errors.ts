@@ -1,0 +1,84 @@
+/**
+ * One error class with a stable `code`. The code is the contract; the message is for humans and
+ * never contains a secret (password, token, key). This file is the one place where codes map to
+ * HTTP statuses, so a route never picks a status by hand.
+ */
+
+export const ERROR_STATUS = {
+  // 400: the request itself is broken.
+  invalid_json: 400,
+  invalid_utf8: 400,
+  invalid_request: 400,
+  invalid_password_encoding: 400,
+  // 401: no or wrong caller key.
+  unauthorized: 401,
+  // 404: nothing at that path or for that id.
+  not_found: 404,
+  // 405: wrong method.
+  method_not_allowed: 405,
+  // 409: the request conflicts with stored state.
+  conflict: 409,
+  // 413: too large (body or password).
+  body_too_large: 413,
+  password_too_long: 413,
+  // 422: well-formed JSON, but the hash or scheme in it cannot be used.
+  unknown_hash_format: 422,
+  malformed_hash: 422,
+  hash_cost_exceeds_cap: 422,
+  scheme_not_allowed: 422,
+  scheme_verify_only: 422,
+  password_too_long_for_scheme: 422,
+  missing_hash_input: 422,
+  // 503: try again later.
+  overloaded: 503,
+  database_unavailable: 503,
+  // 499 (nginx's convention): the client went away before hashing started; nobody reads it.
+  client_closed: 499,
+  // 500: a bug, never bad input.
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
+
+export interface HashdErrorOptions {
+  /** Typed, secret-free details returned to the caller (field name, limit, scheme...). */
+  details?: Record<string, unknown>;
+  /** Seconds after which a 503 may be retried. */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+export class HashdError extends Error {
+  readonly code: ErrorCode;
+  readonly status: ErrorStatus;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: HashdErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HashdError';
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.details = options.details;
+    this.retryAfter = options.retryAfter;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+    const error: { code: ErrorCode; message: string; details?: Record<string, unknown> } = {
+      code: this.code,
+      message: this.message,
+    };
+    if (this.details !== undefined) error.details = this.details;
+    return { error };
+  }
+}
+
+export function isHashdError(value: unknown): value is HashdError {
+  return value instanceof HashdError;
+}
+
+/** Shorthand for the most common hash-string error. */
+export function malformed(scheme: string, why: string): HashdError {
+  return new HashdError('malformed_hash', `malformed ${scheme} hash: ${why}`, { details: { scheme } });
+}

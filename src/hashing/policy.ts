@@ -1,0 +1,259 @@
+/**
+ * The CryptContext: passlib's policy object, over HTTP. It owns the decisions that no scheme
+ * makes for itself: which schemes a deployment accepts, which of several candidate schemes a
+ * string is, whether a presented hash is too expensive to compute (caps, checked before any
+ * work), whether a stored hash needs an upgrade, and how a password string becomes bytes.
+ *
+ * Its verbs mirror passlib's: identify, hash, verify (which is verify_and_update: a valid
+ * password on an outdated hash comes back with a fresh hash under the current default),
+ * needsUpdate and dummyVerify.
+ */
+import { HashdError, malformed } from '../errors';
+import type { Limiter } from './limiter';
+import type { Registry } from './registry';
+import type { ResolvedPolicy } from './policy-config';
+import type { ParamValue, ParsedHash, Scheme, SchemeEnv, VerifyExtras } from './scheme';
+
+export interface IdentifyResult {
+  scheme: string;
+  params: Record<string, ParamValue>;
+  /** Every accepted scheme that claims the string, when there is more than one (bare hex). */
+  candidates?: string[];
+}
+
+export interface NeedsUpdateResult {
+  scheme: string;
+  needsRehash: boolean;
+  reasons: string[];
+}
+
+export interface VerifyResult extends NeedsUpdateResult {
+  valid: boolean;
+  /** A fresh hash of the same password under the default scheme: only when valid and outdated. */
+  newHash?: string;
+}
+
+export interface CryptContextDeps {
+  policy: ResolvedPolicy;
+  registry: Registry;
+  env: SchemeEnv;
+  /** Every hash and verify runs through the limiter. */
+  limiter: Limiter;
+}
+
+export interface HashOptions {
+  scheme?: string;
+  signal?: AbortSignal;
+}
+
+export interface VerifyOptions extends VerifyExtras {
+  signal?: AbortSignal;
+  /** When false, a valid outdated hash is reported but no new hash is computed. */
+  rehash?: boolean;
+}
+
+interface Resolved {
+  scheme: Scheme;
+  parsed: ParsedHash;
+  candidates: string[];
+}
+
+const encoder = new TextEncoder();
+
+export class CryptContext {
+  readonly policy: ResolvedPolicy;
+  private readonly registry: Registry;
+  private readonly env: SchemeEnv;
+  private readonly limiter: Limiter;
+  /** Position of each accepted scheme, for choosing among candidates. */
+  private readonly rank: Map<string, number>;
+  private readonly families: Set<string>;
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(deps: CryptContextDeps) {
+    this.policy = deps.policy;
+    this.registry = deps.registry;
+    this.env = deps.env;
+    this.limiter = deps.limiter;
+    this.rank = new Map(deps.policy.schemes.map((name, i) => [name, i]));
+    this.families = new Set(
+      deps.policy.schemes.map((name) => deps.registry.get(name)?.family).filter((f): f is string => f !== undefined),
+    );
+  }
+
+  /**
+   * Turns a password string into the bytes that are hashed: refuses strings that are not
+   * well-formed Unicode (a lone surrogate would otherwise become U+FFFD and collide with it),
+   * applies the policy's normalization, and enforces max_password_bytes.
+   */
+  passwordBytes(password: string): Uint8Array {
+    if (!password.isWellFormed()) {
+      throw new HashdError('invalid_password_encoding', 'password is not well-formed Unicode (lone surrogate)');
+    }
+    const text = this.policy.normalize === 'none' ? password : password.normalize(this.policy.normalize);
+    const bytes = encoder.encode(text);
+    if (bytes.length > this.policy.maxPasswordBytes) {
+      throw new HashdError('password_too_long', `password is longer than ${this.policy.maxPasswordBytes} bytes`, {
+        details: { maxBytes: this.policy.maxPasswordBytes },
+      });
+    }
+    return bytes;
+  }
+
+  /** Is a scheme accepted, directly or as a variant of an accepted family? */
+  private rankOf(scheme: Scheme): number | undefined {
+    const direct = this.rank.get(scheme.name);
+    if (direct !== undefined) return direct;
+    if (scheme.family !== undefined && this.families.has(scheme.family)) return this.policy.schemes.length;
+    return undefined;
+  }
+
+  private resolve(hash: string): Resolved {
+    const claimed = this.registry.candidates(hash);
+    if (claimed.length === 0) throw new HashdError('unknown_hash_format', 'the hash is not in any format hashd knows');
+    const accepted = claimed
+      .map((scheme) => ({ scheme, rank: this.rankOf(scheme) }))
+      .filter((c): c is { scheme: Scheme; rank: number } => c.rank !== undefined)
+      .sort((a, b) => a.rank - b.rank)
+      .map((c) => c.scheme);
+    if (accepted.length === 0) {
+      throw new HashdError('scheme_not_allowed', 'the hash is in a format this policy does not accept', {
+        details: { candidates: claimed.map((s) => s.name) },
+      });
+    }
+    let firstError: unknown;
+    for (const scheme of accepted) {
+      try {
+        const parsed = scheme.parse(hash);
+        return { scheme, parsed, candidates: accepted.map((s) => s.name) };
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+    if (firstError instanceof HashdError) throw firstError;
+    throw malformed(accepted[0]?.name ?? 'unknown', 'could not be parsed');
+  }
+
+  /** Refuses, before any work, a hash that asks for more than the caps allow. */
+  private checkCaps(scheme: Scheme, parsed: ParsedHash): void {
+    const caps = this.policy.verifyCaps[scheme.name] ?? scheme.costCaps;
+    for (const [param, value] of Object.entries(parsed.cost)) {
+      const cap = caps[param];
+      if (cap === undefined || !(value <= cap)) {
+        throw new HashdError('hash_cost_exceeds_cap', `the hash asks for ${param}=${value}, above the cap ${cap ?? 'none'}`, {
+          details: { scheme: scheme.name, param, value, cap: cap ?? null },
+        });
+      }
+    }
+  }
+
+  private reasons(scheme: Scheme, parsed: ParsedHash): string[] {
+    const reasons: string[] = [];
+    if (!this.rank.has(scheme.name)) reasons.push('outdated_variant');
+    else if (this.policy.deprecated.includes(scheme.name)) reasons.push('deprecated_scheme');
+    if (scheme.currentVariant !== undefined && parsed.variant !== undefined && parsed.variant !== scheme.currentVariant) {
+      if (!reasons.includes('outdated_variant')) reasons.push('outdated_variant');
+    }
+    const bounds = this.policy.params[scheme.name] ?? {};
+    for (const [param, bound] of Object.entries(bounds)) {
+      const value = parsed.cost[param] ?? parsed.params[param];
+      if (typeof value !== 'number') continue;
+      if (bound.min !== undefined && value < bound.min) reasons.push(`param_below_min:${param}`);
+      if (bound.max !== undefined && value > bound.max) reasons.push(`param_above_max:${param}`);
+    }
+    const minSalt = bounds.salt_bytes?.min ?? scheme.minSaltBytes;
+    if (minSalt !== undefined && parsed.saltBytes !== undefined && parsed.saltBytes < minSalt && !reasons.includes('param_below_min:salt_bytes')) {
+      reasons.push('salt_too_short');
+    }
+    return reasons;
+  }
+
+  identify(hash: string): IdentifyResult {
+    const { scheme, parsed, candidates } = this.resolve(hash);
+    const result: IdentifyResult = { scheme: scheme.name, params: parsed.params };
+    if (candidates.length > 1) result.candidates = candidates;
+    return result;
+  }
+
+  needsUpdate(hash: string): NeedsUpdateResult {
+    const { scheme, parsed } = this.resolve(hash);
+    const reasons = this.reasons(scheme, parsed);
+    return { scheme: scheme.name, needsRehash: reasons.length > 0, reasons };
+  }
+
+  /** Parameters new hashes of `scheme` get under this policy. */
+  private paramsFor(scheme: Scheme): Record<string, ParamValue> {
+    const resolved = this.policy.params[scheme.name] ?? {};
+    return Object.fromEntries(Object.entries(resolved).map(([k, v]) => [k, v.default]));
+  }
+
+  private async hashBytes(bytes: Uint8Array, schemeName: string, signal: AbortSignal | undefined): Promise<string> {
+    const scheme = this.registry.get(schemeName);
+    if (!scheme || !this.rank.has(schemeName)) {
+      throw new HashdError('scheme_not_allowed', `scheme "${schemeName}" is not accepted by this policy`, { details: { scheme: schemeName } });
+    }
+    const producer = scheme.producer;
+    if (!producer) {
+      throw new HashdError('scheme_verify_only', `scheme "${schemeName}" is verify-only; hashd does not make new hashes of it`, {
+        details: { scheme: schemeName },
+      });
+    }
+    if (scheme.maxPasswordBytes !== undefined && bytes.length > scheme.maxPasswordBytes) {
+      throw new HashdError('password_too_long_for_scheme', `${schemeName} only reads ${scheme.maxPasswordBytes} bytes; the password is longer`, {
+        details: { scheme: schemeName, maxBytes: scheme.maxPasswordBytes },
+      });
+    }
+    const params = this.paramsFor(scheme);
+    return this.limiter.run(() => producer.hash(bytes, params, this.env), signal);
+  }
+
+  /** A new hash of `password`, under the default scheme unless another accepted one is named. */
+  async hash(password: string, options: HashOptions = {}): Promise<{ hash: string; scheme: string }> {
+    const bytes = this.passwordBytes(password);
+    const scheme = options.scheme ?? this.policy.default;
+    return { hash: await this.hashBytes(bytes, scheme, options.signal), scheme };
+  }
+
+  /**
+   * passlib's verify_and_update. Caps are checked before any work; a wrong password is
+   * `valid: false`, never an error; `newHash` only accompanies a valid password on an outdated hash.
+   */
+  async verify(password: string, hash: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+    const { scheme, parsed } = this.resolve(hash);
+    this.checkCaps(scheme, parsed);
+    let bytes = this.passwordBytes(password);
+    const reasons = this.reasons(scheme, parsed);
+    const base = { scheme: scheme.name, needsRehash: reasons.length > 0, reasons };
+    if (scheme.maxPasswordBytes !== undefined && bytes.length > scheme.maxPasswordBytes) {
+      // A password longer than the algorithm reads never matches, unless the deployment asked
+      // for the legacy truncating behaviour by name.
+      if (!this.policy.legacyBcryptTruncation) return { ...base, valid: false };
+      bytes = bytes.subarray(0, scheme.maxPasswordBytes);
+    }
+    const extras: VerifyExtras = {};
+    if (options.salt !== undefined) extras.salt = options.salt;
+    if (options.user !== undefined) extras.user = options.user;
+    const valid = await this.limiter.run(() => scheme.verify(bytes, parsed, this.env, extras), options.signal);
+    if (!valid) return { ...base, valid: false };
+    if (!base.needsRehash || options.rehash === false) return { ...base, valid: true };
+    const newHash = await this.hashBytes(this.passwordBytes(password), this.policy.default, options.signal);
+    return { ...base, valid: true, newHash };
+  }
+
+  /**
+   * Spends the time of a real verify against the default scheme, for logins of users that do not
+   * exist, so the response time does not tell whether a user exists. Always false.
+   */
+  async dummyVerify(password: string, options: { signal?: AbortSignal } = {}): Promise<false> {
+    this.dummyHash ??= this.hashBytes(this.env.randomBytes(16), this.policy.default, undefined);
+    let dummy: string;
+    try {
+      dummy = await this.dummyHash;
+    } catch (err) {
+      this.dummyHash = undefined;
+      throw err;
+    }
+    await this.verify(password, dummy, { ...options, rehash: false });
+    return false;
+  }
+}

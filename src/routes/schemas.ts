@@ -1,0 +1,63 @@
+/**
+ * Request and response bodies of the password endpoints. The same zod schemas validate requests
+ * and describe the API in /openapi.json, so the document cannot drift from the code.
+ */
+import { z } from 'zod';
+
+const password = z.string().meta({ description: 'The password, as given by the user. Hashed as its UTF-8 bytes.' });
+const hash = z.string().min(1).max(4096).meta({ description: 'A stored hash string in any supported format.' });
+const paramValue = z.union([z.number(), z.string()]);
+
+export const hashRequest = z
+  .strictObject({
+    password,
+    scheme: z.string().min(1).max(64).optional().meta({ description: 'A scheme accepted by the policy; the default when omitted.' }),
+  })
+  .meta({ id: 'HashRequest' });
+
+export const hashResponse = z.object({ hash: z.string(), scheme: z.string() }).meta({ id: 'HashResponse' });
+
+export const verifyRequest = z
+  .strictObject({
+    password,
+    hash,
+    salt: z.string().max(1024).optional().meta({ description: 'External salt, for salted_digest hashes whose salt sits in another column.' }),
+    user: z.string().max(1024).optional().meta({ description: 'Login name, for postgres_md5 hashes (md5 of password + user).' }),
+  })
+  .meta({ id: 'VerifyRequest' });
+
+export const verifyResponse = z
+  .object({
+    valid: z.boolean(),
+    scheme: z.string(),
+    needsRehash: z.boolean(),
+    reasons: z.array(z.string()),
+    newHash: z.string().optional().meta({ description: 'Present only when the password is valid and the hash needs a rehash: store it.' }),
+  })
+  .meta({ id: 'VerifyResponse' });
+
+export const hashOnlyRequest = z.strictObject({ hash }).meta({ id: 'HashOnlyRequest' });
+
+export const needsRehashResponse = z
+  .object({ needsRehash: z.boolean(), scheme: z.string(), reasons: z.array(z.string()) })
+  .meta({ id: 'NeedsRehashResponse' });
+
+export const identifyResponse = z
+  .object({
+    scheme: z.string(),
+    params: z.record(z.string(), paramValue),
+    candidates: z.array(z.string()).optional().meta({ description: 'All accepted schemes the string could be, when ambiguous.' }),
+  })
+  .meta({ id: 'IdentifyResponse' });
+
+export const errorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Stable machine-readable code.' }),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const policyResponse = z.record(z.string(), z.unknown()).meta({ id: 'Policy' });
