@@ -20,16 +20,20 @@ export interface RouteDoc {
 }
 
 export function buildOpenApiDocument(routes: readonly RouteDoc[], info: { version: string }): Record<string, unknown> {
-  const registry = z.globalRegistry;
   const paths: Record<string, Record<string, unknown>> = {};
+  // Every schema registered with an id (`.meta({ id })`) becomes a named component; the rest inline.
+  const options = { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' } as const;
+  const all = z.toJSONSchema(z.globalRegistry, { ...options, uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
   const schemas: Record<string, unknown> = {};
+  for (const [id, schema] of Object.entries(all.schemas)) {
+    const { $schema: _ignored, ...rest } = schema;
+    schemas[id] = rest;
+  }
   const ref = (schema: z.ZodType): unknown => {
-    const id = registry.get(schema)?.id;
-    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
-    delete json.$schema;
-    if (!id) return json;
-    schemas[id] = json;
-    return { $ref: `#/components/schemas/${id}` };
+    const id = z.globalRegistry.get(schema)?.id;
+    if (id) return { $ref: `#/components/schemas/${id}` };
+    const { $schema: _ignored, ...inline } = z.toJSONSchema(schema, options) as Record<string, unknown>;
+    return inline;
   };
   for (const route of routes) {
     const responses: Record<string, unknown> = {};

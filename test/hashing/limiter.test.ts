@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { HashdError } from '../../src/errors';
+import { createLimiter } from '../../src/hashing/limiter';
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('limiter', () => {
+  it('runs at most `concurrency` tasks at once and queues the rest in order', async () => {
+    const limiter = createLimiter({ concurrency: 2, maxQueue: 10 });
+    const gates = [deferred(), deferred(), deferred(), deferred()];
+    const started: number[] = [];
+    const runs = gates.map((gate, i) =>
+      limiter.run(async () => {
+        started.push(i);
+        await gate.promise;
+        return i;
+      }),
+    );
+    await Promise.resolve();
+    expect(started).toEqual([0, 1]);
+    expect(limiter.stats()).toMatchObject({ running: 2, queued: 2 });
+    gates[0]?.resolve();
+    await runs[0];
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1, 2]);
+    gates.forEach((g) => g.resolve());
+    await expect(Promise.all(runs)).resolves.toEqual([0, 1, 2, 3]);
+    expect(limiter.stats()).toMatchObject({ running: 0, queued: 0, completed: 4 });
+  });
+
+  it('refuses at once with overloaded + Retry-After when the queue is full', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 1 });
+    const gate = deferred();
+    const first = limiter.run(() => gate.promise);
+    const second = limiter.run(() => gate.promise);
+    const third = limiter.run(() => gate.promise);
+    await expect(third).rejects.toMatchObject({ code: 'overloaded', status: 503, retryAfter: 1 });
+    gate.resolve();
+    await Promise.all([first, second]);
+    expect(limiter.stats().rejected).toBe(1);
+  });
+
+  it('drops a queued task whose client went away, without running it', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 5 });
+    const gate = deferred();
+    const first = limiter.run(() => gate.promise);
+    const controller = new AbortController();
+    let ran = false;
+    const queued = limiter.run(async () => {
+      ran = true;
+    }, controller.signal);
+    controller.abort();
+    await expect(queued).rejects.toBeInstanceOf(HashdError);
+    expect(limiter.stats()).toMatchObject({ queued: 0, dropped: 1 });
+    gate.resolve();
+    await first;
+    expect(ran).toBe(false);
+  });
+
+  it('never starts a task whose signal is already aborted', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 5 });
+    let ran = false;
+    await expect(limiter.run(async () => void (ran = true), AbortSignal.abort())).rejects.toMatchObject({ code: 'client_closed' });
+    expect(ran).toBe(false);
+  });
+
+  it('frees the slot when a task throws', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 0 });
+    await expect(limiter.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(limiter.run(() => {
+      throw new Error('sync boom');
+    })).rejects.toThrow('sync boom');
+    await expect(limiter.run(async () => 7)).resolves.toBe(7);
+  });
+
+  it('validates its options', () => {
+    expect(() => createLimiter({ concurrency: 0, maxQueue: 1 })).toThrow(RangeError);
+    expect(() => createLimiter({ concurrency: 1, maxQueue: -1 })).toThrow(RangeError);
+  });
+});
