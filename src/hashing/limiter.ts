@@ -28,6 +28,11 @@ export interface Limiter {
   /** Runs `task` when a slot is free; rejects with `overloaded` when the queue is full. */
   run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   stats(): LimiterStats;
+  /**
+   * Throws `overloaded` when a task submitted now would be refused. Lets a handler refuse before
+   * it spends time reading and parsing a body it could not serve anyway.
+   */
+  assertCapacity(): void;
   readonly concurrency: number;
 }
 
@@ -47,6 +52,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const counters = { rejected: 0, dropped: 0, completed: 0 };
 
   const gone = (): HashdError => new HashdError('client_closed', 'the client closed the request');
+  const full = (): HashdError => {
+    counters.rejected++;
+    return new HashdError('overloaded', 'hashing capacity is exhausted, retry shortly', { retryAfter });
+  };
 
   function next(): void {
     while (running < concurrency && queue.length > 0) {
@@ -63,6 +72,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
   return {
     concurrency,
     stats: () => ({ running, queued: queue.length, ...counters }),
+    assertCapacity() {
+      if (running >= concurrency && queue.length >= maxQueue) throw full();
+    },
     run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
       if (signal?.aborted) {
         counters.dropped++;
@@ -88,8 +100,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
           return;
         }
         if (queue.length >= maxQueue) {
-          counters.rejected++;
-          reject(new HashdError('overloaded', 'hashing capacity is exhausted, retry shortly', { retryAfter }));
+          reject(full());
           return;
         }
         const waiter: Waiter = { start, abandon: reject, signal };

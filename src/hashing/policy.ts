@@ -100,6 +100,11 @@ export class CryptContext {
     return bytes;
   }
 
+  /** Throws `overloaded` at once when no hashing slot or queue place is free. */
+  assertCapacity(): void {
+    this.limiter.assertCapacity();
+  }
+
   /** Is a scheme accepted, directly or as a variant of an accepted family? */
   private rankOf(scheme: Scheme): number | undefined {
     const direct = this.rank.get(scheme.name);

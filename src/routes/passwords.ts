@@ -27,13 +27,16 @@ export function passwordRoutes(deps: PasswordRoutesDeps): Hono<{ Variables: Auth
   const { crypt, maxBodyBytes } = deps;
   const app = new Hono<{ Variables: AuthVariables }>();
 
+  // Refusing before the body is read keeps an overloaded server's 503s cheap.
   app.post('/hash', async (c) => {
+    crypt.assertCapacity();
     const body = await readJson(c, hashRequest, maxBodyBytes);
     const options = body.scheme === undefined ? { signal: c.req.raw.signal } : { scheme: body.scheme, signal: c.req.raw.signal };
     return c.json(await crypt.hash(body.password, options));
   });
 
   app.post('/verify', async (c) => {
+    crypt.assertCapacity();
     const body = await readJson(c, verifyRequest, maxBodyBytes);
     const result = await crypt.verify(body.password, body.hash, {
       signal: c.req.raw.signal,

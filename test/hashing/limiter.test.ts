@@ -82,3 +82,19 @@ describe('limiter', () => {
     expect(() => createLimiter({ concurrency: 1, maxQueue: -1 })).toThrow(RangeError);
   });
 });
+
+describe('limiter.assertCapacity', () => {
+  it('throws overloaded only when both the slots and the queue are full', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 1 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    expect(() => limiter.assertCapacity()).not.toThrow();
+    const a = limiter.run(() => gate);
+    expect(() => limiter.assertCapacity()).not.toThrow();
+    const b = limiter.run(() => gate);
+    expect(() => limiter.assertCapacity()).toThrow(expect.objectContaining({ code: 'overloaded', retryAfter: 1 }));
+    release();
+    await Promise.all([a, b]);
+    expect(() => limiter.assertCapacity()).not.toThrow();
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Shared pieces of the benchmark harness: starting the real service as a child process, running
+ * autocannon and the load generator, and timing in-process work.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+
+export interface Service {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Starts `npm start`'s entry point with extra environment, and waits until /healthz answers. */
+export async function startService(env: Record<string, string> = {}): Promise<Service> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
+  }
+  return {
+    url,
+    pid: child.pid as number,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Peak and current resident memory of a process, in MiB (Linux /proc). */
+export function memoryOf(pid: number): { peakMiB: number; rssMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+}
+
+export interface CannonResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+export async function cannon(options: { url: string; method?: string; body?: unknown; connections: number; seconds: number }): Promise<CannonResult> {
+  const result = await autocannon({
+    url: options.url,
+    method: (options.method ?? 'GET') as 'GET',
+    connections: options.connections,
+    duration: options.seconds,
+    ...(options.body !== undefined && { body: JSON.stringify(options.body), headers: { 'content-type': 'application/json' } }),
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    total: result.requests.total,
+  };
+}
+
+export interface LoadResult {
+  elapsed: number;
+  statuses: Record<string, { count: number; perSecond: number; p50: number; p99: number; max: number }>;
+}
+
+/** Runs bench/load.ts in its own process. */
+export async function load(options: { url: string; method: string; body?: unknown; connections: number; seconds: number; timeoutMs: number }): Promise<LoadResult> {
+  const args = JSON.stringify({ ...options, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(out) as LoadResult;
+}
+
+/** Keeps `inFlight` calls of `task` running for `seconds`; returns completed operations per second. */
+export async function throughput(task: () => Promise<unknown>, options: { inFlight: number; seconds: number }): Promise<number> {
+  const deadline = performance.now() + options.seconds * 1000;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: options.inFlight }, async () => {
+      while (performance.now() < deadline) {
+        await task();
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+export function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+export function pct(ratio: number): string {
+  return Number.isFinite(ratio) ? `${(ratio * 100).toFixed(1)}%` : 'n/a';
+}

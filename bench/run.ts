@@ -1,0 +1,48 @@
+/**
+ * `npm run bench`: runs every benchmark section against the real service and writes BENCHMARKS.md
+ * with the date, the machine and the versions. `npm run bench -- --only core --seconds 5` runs a
+ * part, shorter.
+ */
+import '../src/entry/threadpool';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { coreBench } from './core';
+import { ROOT } from './lib';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const seconds = Number(flag('seconds') ?? 10);
+const only = flag('only')?.split(',');
+
+function versionOf(pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(`${ROOT}node_modules/${pkg}/package.json`, 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+const sections: { name: string; run: () => Promise<string> }[] = [
+  { name: 'core', run: () => coreBench({ seconds, overloadSeconds: Math.max(seconds, 15) }) },
+];
+
+const parts: string[] = [];
+for (const section of sections) {
+  if (only && !only.includes(section.name)) continue;
+  parts.push(await section.run());
+}
+
+const header = [
+  '# Benchmarks',
+  '',
+  `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.`,
+  '',
+  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory. ` +
+    `Node ${process.version}; hono ${versionOf('hono')}, @hono/node-server ${versionOf('@hono/node-server')}, @node-rs/argon2 ${versionOf('@node-rs/argon2')}, @node-rs/bcrypt ${versionOf('@node-rs/bcrypt')}, autocannon ${versionOf('autocannon')}.`,
+  '',
+].join('\n');
+writeFileSync(`${ROOT}BENCHMARKS.md`, `${header}\n${parts.join('\n')}`);
+process.stdout.write(`${header}\n${parts.join('\n')}`);
