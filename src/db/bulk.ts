@@ -5,7 +5,7 @@
  * stays flat and a page never has to skip over the rows before it.
  */
 
-import { and, asc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import { type HashdDb, queryRows } from './database.ts';
 import { type CredentialRow, credentials } from './schema.ts';
 
@@ -42,9 +42,9 @@ export interface WrapScanOptions {
 }
 
 /**
- * Rows per INSERT statement. The rows travel as one JSON text parameter expanded by
- * `json_to_recordset`, so the 65,535 bind-parameter limit never applies; the chunk only bounds
- * the size of one statement and of the server's working memory for it.
+ * Rows per INSERT statement. The rows travel as one text[] parameter per column expanded by
+ * `unnest`, so the 65,535 bind-parameter limit never applies; the chunk only bounds the size of
+ * one statement and of the server's working memory for it.
  */
 const IMPORT_CHUNK_ROWS = 5000;
 
@@ -92,15 +92,8 @@ function uniqueByUser(rows: readonly ImportRow[], keep: 'first' | 'last'): Impor
  * counts as skipped.
  */
 function importStatement(tenant: string, stamp: string, chunk: readonly ImportRow[], onConflict: ImportConflict): SQL {
-  const payload = JSON.stringify(
-    chunk.map((r) => ({
-      user_id: r.userId,
-      hash: r.hash,
-      scheme: r.scheme,
-      salt: r.salt ?? null,
-      pg_user: r.pgUser ?? null,
-    })),
-  );
+  const column = (pick: (row: ImportRow) => string | null | undefined): string =>
+    textArrayLiteral(chunk.map((row) => pick(row) ?? null));
   const conflict =
     onConflict === 'skip'
       ? sql`on conflict (tenant, user_id) do nothing`
@@ -116,12 +109,27 @@ function importStatement(tenant: string, stamp: string, chunk: readonly ImportRo
         (tenant, user_id, hash, scheme, salt, pg_user, wrapped, source, created_at, updated_at, imported_at)
       select ${tenant}::text, r.user_id, r.hash, r.scheme, r.salt, r.pg_user, false, 'import',
              ${stamp}::text::timestamptz, ${stamp}::text::timestamptz, ${stamp}::text::timestamptz
-      from json_to_recordset(${payload}::text::json)
-        as r(user_id text, hash text, scheme text, salt text, pg_user text)
+      from unnest(
+        ${column((r) => r.userId)}::text::text[], ${column((r) => r.hash)}::text::text[],
+        ${column((r) => r.scheme)}::text::text[], ${column((r) => r.salt)}::text::text[],
+        ${column((r) => r.pgUser)}::text::text[]
+      ) as r(user_id, hash, scheme, salt, pg_user)
       ${conflict}
       returning 1
     )
     select count(*)::int as n from written`;
+}
+
+/**
+ * A PostgreSQL array literal of text values. The columns travel as one text parameter each and
+ * are cast to text[] by the server, which keeps the statement at five parameters whatever the
+ * chunk size and spares both drivers their own (different) array encodings. Every element is
+ * quoted, with backslash and double quote escaped, which is the whole of the quoting rule for
+ * quoted array elements; a null becomes the unquoted NULL.
+ */
+function textArrayLiteral(values: readonly (string | null)[]): string {
+  const parts = values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, '\\$&')}"`));
+  return `{${parts.join(',')}}`;
 }
 
 /** Every credential of the tenant in user id order, one page in memory at a time. */
@@ -163,6 +171,16 @@ export async function scanForWrap(db: HashdDb, tenant: string, options: WrapScan
     )
     .orderBy(asc(credentials.userId))
     .limit(limit);
+}
+
+/** How many rows `scanForWrap` would walk through in total, for a job's progress. */
+export async function countForWrap(db: HashdDb, tenant: string, schemes: readonly string[]): Promise<number> {
+  if (schemes.length === 0) return 0;
+  const [row] = await db
+    .select({ n: count() })
+    .from(credentials)
+    .where(and(eq(credentials.tenant, tenant), inArray(credentials.scheme, [...schemes]), eq(credentials.wrapped, false)));
+  return row?.n ?? 0;
 }
 
 function checkPageSize(name: string, value: number): number {

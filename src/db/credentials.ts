@@ -12,6 +12,7 @@
 
 import { and, eq, sql } from 'drizzle-orm';
 import {
+  countForWrap,
   type ExportOptions,
   exportRows,
   type ImportConflict,
@@ -58,6 +59,7 @@ export interface CredentialStore {
   importBatch(tenant: string, rows: readonly ImportRow[], onConflict: ImportConflict): Promise<ImportResult>;
   exportRows(tenant: string, options: ExportOptions): AsyncIterable<CredentialRow>;
   scanForWrap(tenant: string, options: WrapScanOptions): Promise<CredentialRow[]>;
+  countForWrap(tenant: string, schemes: readonly string[]): Promise<number>;
   inventory(tenant: string): Promise<Inventory>;
   createJob(tenant: string, job: NewJob): Promise<JobRow | undefined>;
   getJob(tenant: string, kind: string): Promise<JobRow | undefined>;
@@ -139,6 +141,7 @@ export function createCredentialStore(database: Database, clock: () => Date = ()
     importBatch: (tenant, rows, onConflict) => importBatch(db, clock(), tenant, rows, onConflict),
     exportRows: (tenant, options) => exportRows(db, tenant, options),
     scanForWrap: (tenant, options) => scanForWrap(db, tenant, options),
+    countForWrap: (tenant, schemes) => countForWrap(db, tenant, schemes),
     inventory: (tenant) => inventory(db, tenant),
 
     createJob: (tenant, job) => createJob(db, clock(), tenant, job),

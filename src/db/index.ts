@@ -1,10 +1,11 @@
 /**
- * The data layer's public surface. Routes, the CLI and the entry files import from here only,
- * never from the modules behind it.
+ * The data layer's public surface for routes, the CLI and jobs: the repository, its types and
+ * the unavailable-database check. It imports nothing runtime-specific, so a Worker build can use
+ * it too. Opening a database is the entry's business and lives in `./client.ts` (Node: PGlite or
+ * the `postgres` pool), which is deliberately not re-exported here.
  */
 
 export type { ExportOptions, ImportConflict, ImportResult, ImportRow, WrapScanOptions } from './bulk.ts';
-export { type OpenDatabaseOptions, openDatabase } from './client.ts';
 export {
   type CredentialStore,
   createCredentialStore,

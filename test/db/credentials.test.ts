@@ -214,6 +214,24 @@ for (const backend of backends) {
       expect(await store.get('t-imp', 'new1')).toMatchObject({ salt: 'KCl' });
     });
 
+    it('imports any text exactly as given', async () => {
+      const awkward: ImportRow[] = [
+        { userId: 'quote"d', hash: 'a"b\\c\\"d', scheme: 'raw_md5', salt: '', pgUser: 'NULL' },
+        { userId: 'braces{,}', hash: '{x,y} "NULL" \\N', scheme: 'raw_md5', salt: ' spaced ', pgUser: null },
+        { userId: 'ünï©ødé 🔑', hash: "it's\ttab\nline", scheme: 'raw_md5', salt: 'NULL' },
+      ];
+      await expect(store.importBatch('t-text', awkward, 'skip')).resolves.toEqual({ inserted: 3, skipped: 0 });
+      for (const row of awkward) {
+        expect(await store.get('t-text', row.userId)).toMatchObject({
+          userId: row.userId,
+          hash: row.hash,
+          salt: row.salt ?? null,
+          pgUser: row.pgUser ?? null,
+        });
+      }
+      await expect(store.importBatch('t-text', awkward, 'overwrite')).resolves.toEqual({ inserted: 0, skipped: 3 });
+    });
+
     it('settles a user id repeated inside one batch', async () => {
       const repeated: ImportRow[] = [
         { userId: 'dup', hash: 'first', scheme: 'md5_crypt' },
@@ -282,6 +300,9 @@ for (const backend of backends) {
         after = page.at(-1)!.userId;
       }
       expect(seen).toEqual(expected);
+      await expect(store.countForWrap('t-scan', ['md5_crypt', 'raw_md5'])).resolves.toBe(expected.length);
+      await expect(store.countForWrap('t-scan', [])).resolves.toBe(0);
+      await expect(store.countForWrap('t-other', ['md5_crypt'])).resolves.toBe(0);
       expect(await store.scanForWrap('t-scan', { schemes: [], limit: 4 })).toEqual([]);
       const tail = await store.scanForWrap('t-scan', { schemes: ['raw_md5'], afterUserId: uid(10), limit: 100 });
       expect(tail.map((r) => [r.userId, r.hash])).toEqual([
