@@ -13,6 +13,12 @@ import { apiKeyAuth, type AuthVariables } from './routes/auth';
 import { healthRouteDocs, healthRoutes } from './routes/health';
 import { buildOpenApiDocument, type RouteDoc } from './routes/openapi';
 import { passwordRouteDocs, passwordRoutes } from './routes/passwords';
+import { adminRouteDocs, adminRoutes } from './routes/admin';
+import { transferRouteDocs, transferRoutes } from './routes/transfer';
+import { userRouteDocs, userRoutes } from './routes/users';
+import type { CredentialStore } from './db/index';
+import type { Registry } from './hashing/registry';
+import type { SchemeEnv } from './hashing/scheme';
 
 export const VERSION = '0.1.0';
 
@@ -22,8 +28,17 @@ export interface AppDeps {
   maxBodyBytes: number;
   logger: Logger;
   readiness?: () => Promise<string | null>;
-  /** Extra routers mounted under /v1 (the store, tokens...), with their docs. */
-  extraV1?: { app: Hono<{ Variables: AuthVariables }>; docs: RouteDoc[] }[];
+  /** The credential store; without it the service is stateless (hash/verify only). */
+  store?: StoreDeps;
+}
+
+export interface StoreDeps {
+  /** A store whose failures are already translated (store/guard.ts). */
+  store: CredentialStore;
+  registry: Registry;
+  env: SchemeEnv;
+  /** Hashes the wrap job computes at once. */
+  wrapConcurrency: number;
 }
 
 export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
@@ -49,7 +64,8 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
 
   app.route('/', healthRoutes({ readiness: deps.readiness ?? (async () => null) }));
 
-  const docs: RouteDoc[] = [...healthRouteDocs, ...passwordRouteDocs, ...(deps.extraV1?.flatMap((r) => r.docs) ?? [])];
+  const stored = deps.store;
+  const docs: RouteDoc[] = [...healthRouteDocs, ...passwordRouteDocs, ...(stored ? [...userRouteDocs, ...transferRouteDocs, ...adminRouteDocs] : [])];
   const openapi = buildOpenApiDocument(docs, { version: VERSION });
   app.get('/openapi.json', (c) => c.json(openapi));
   app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'hashd API' }));
@@ -57,7 +73,12 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   const v1 = new Hono<{ Variables: AuthVariables }>();
   v1.use(apiKeyAuth(deps.apiKeys));
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
-  for (const extra of deps.extraV1 ?? []) v1.route('/', extra.app);
+  if (stored) {
+    const common = { store: stored.store, crypt: deps.crypt };
+    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', transferRoutes(common));
+    v1.route('/', adminRoutes({ ...common, registry: stored.registry, env: stored.env, logger, wrapConcurrency: stored.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
+  }
   app.route('/v1', v1);
 
   const respond = (c: Context, error: HashdError): Response => {

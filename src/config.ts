@@ -27,6 +27,8 @@ export interface ServiceConfig {
   maxBodyBytes: number;
   logLevel: string;
   databaseUrl: string | undefined;
+  /** Connections in the PostgreSQL pool (DATABASE_URL only). */
+  databasePoolMax: number;
   dataDir: string;
   policy: ResolvedPolicy;
   /** Where the policy came from: a file path, or "built-in". */
@@ -120,6 +122,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   const hashConcurrency = intVar(env, 'HASHD_HASH_CONCURRENCY', cpus, 1, 1024, issues);
   const hashQueue = intVar(env, 'HASHD_HASH_QUEUE', hashConcurrency * 8, 0, 1_000_000, issues);
   const maxBodyBytes = intVar(env, 'HASHD_MAX_BODY_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, issues);
+  const databasePoolMax = intVar(env, 'HASHD_DB_POOL_MAX', 10, 1, 1000, issues);
   const devMode = apiKeys.length === 0;
   if (devMode && !isLoopbackHost(host) && !allowInsecure) {
     issues.push(
@@ -147,6 +150,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     maxBodyBytes,
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,
+    databasePoolMax,
     dataDir: env.HASHD_DATA_DIR || './data',
     policy,
     policySource,

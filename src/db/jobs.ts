@@ -23,6 +23,8 @@ export interface JobProgress {
   processed: number;
   /** A corrected estimate of the rows to process, when the job learns one. */
   total?: number;
+  /** Replaces the job's params (job-specific counters such as rows wrapped). */
+  params?: Record<string, unknown>;
 }
 
 export type FinalJobState = 'done' | 'failed';
@@ -77,6 +79,7 @@ export async function updateJobProgress(
       cursor: progress.cursor,
       processed: progress.processed,
       ...(progress.total === undefined ? {} : { total: progress.total }),
+      ...(progress.params === undefined ? {} : { params: progress.params }),
       updatedAt: now,
     })
     .where(and(eq(jobs.tenant, tenant), eq(jobs.id, id), eq(jobs.state, 'running')))

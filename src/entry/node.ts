@@ -8,9 +8,10 @@ import pino from 'pino';
 import { createApp } from '../app';
 import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
+import { openNodeDatabase } from './database-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
-function start(): void {
+async function start(): Promise<void> {
   let core: NodeCore;
   try {
     core = buildNodeCore(process.env);
@@ -26,7 +27,15 @@ function start(): void {
   if (config.devMode) {
     logger.warn({ host: config.host }, 'dev mode: no HASHD_API_KEYS configured, every caller is accepted as tenant "default"');
   }
-  const app = createApp({ crypt, apiKeys: config.apiKeys, maxBodyBytes: config.maxBodyBytes, logger });
+  const db = await openNodeDatabase(config, logger);
+  const app = createApp({
+    crypt,
+    apiKeys: config.apiKeys,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+    readiness: () => db.readiness(),
+    store: { store: db.store, registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency },
+  });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     logger.info(
       {
@@ -36,6 +45,7 @@ function start(): void {
         default: config.policy.default,
         hashConcurrency: config.hashConcurrency,
         hashQueue: config.hashQueue,
+        database: db.database.kind,
         threadpool: Number(process.env.UV_THREADPOOL_SIZE),
       },
       'hashd listening',
@@ -47,8 +57,10 @@ function start(): void {
     stopping = true;
     logger.info({ signal }, 'draining');
     server.close(() => {
-      logger.info({}, 'stopped');
-      process.exit(0);
+      void db.close().finally(() => {
+        logger.info({}, 'stopped');
+        process.exit(0);
+      });
     });
     // Idle keep-alive connections would hold close() open; in-flight requests finish first.
     (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
@@ -58,4 +70,4 @@ function start(): void {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-start();
+await start();

@@ -139,7 +139,7 @@ export class CryptContext {
     throw malformed(accepted[0]?.name ?? 'unknown', 'could not be parsed');
   }
 
-  /** Refuses, before any work, a hash that asks for more than the caps allow. */
+  /** Refuses, before any work, a hash that asks for more than the caps allow (nested hashes too). */
   private checkCaps(scheme: Scheme, parsed: ParsedHash): void {
     const caps = this.policy.verifyCaps[scheme.name] ?? scheme.costCaps;
     for (const [param, value] of Object.entries(parsed.cost)) {
@@ -150,6 +150,7 @@ export class CryptContext {
         });
       }
     }
+    if (parsed.inner) this.checkCaps(parsed.inner.scheme, parsed.inner.parsed);
   }
 
   private reasons(scheme: Scheme, parsed: ParsedHash): string[] {

@@ -28,6 +28,11 @@ export interface ParsedHash<D = unknown> {
   saltBytes?: number;
   /** Scheme-private decoded fields needed to verify (salt, digest...). Never reported. */
   data: D;
+  /**
+   * A hash nested inside this one (LDAP {CRYPT}, Spring {id}, a wrapped legacy hash): the policy
+   * checks its cost against the inner scheme's caps as well.
+   */
+  inner?: { scheme: Scheme; parsed: ParsedHash };
 }
 
 /** Extra inputs a few legacy formats need, passed through from the request. */
@@ -68,6 +73,20 @@ export interface SchemeProducer {
   hash(password: Uint8Array, params: Record<string, ParamValue>, env: SchemeEnv): Promise<string>;
 }
 
+/**
+ * What a weak legacy scheme offers so its stored hashes can be wrapped: replaced, without the
+ * password, by argon2id over their checksum (Django's "wrapped" hashers). At login the legacy
+ * checksum is recomputed from the password and the settings, then checked with argon2id.
+ */
+export interface WrapSupport {
+  /** The hash with its checksum zeroed: only public settings (salt, rounds), still parseable. */
+  blank(parsed: ParsedHash): string;
+  /** The checksum bytes of a parsed hash: what the wrap protects. */
+  checksum(parsed: ParsedHash): Uint8Array;
+  /** The checksum `password` produces under the settings of `parsed`. */
+  compute(password: Uint8Array, parsed: ParsedHash, env: SchemeEnv, extras: VerifyExtras): Promise<Uint8Array>;
+}
+
 export interface Scheme {
   /** Registry name; passlib's name where passlib has the scheme. */
   readonly name: string;
@@ -104,4 +123,6 @@ export interface Scheme {
   verify(password: Uint8Array, parsed: ParsedHash, env: SchemeEnv, extras: VerifyExtras): Promise<boolean>;
   /** Present when hashd can produce new hashes of this scheme. */
   readonly producer?: SchemeProducer;
+  /** Present for weak legacy schemes whose stored hashes can be wrapped in argon2id. */
+  readonly wrap?: WrapSupport;
 }

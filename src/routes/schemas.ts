@@ -61,3 +61,41 @@ export const errorResponse = z
   .meta({ id: 'Error' });
 
 export const policyResponse = z.record(z.string(), z.unknown()).meta({ id: 'Policy' });
+
+const userIdField = z.string().min(1).max(256).meta({ description: "The caller's user id (any string up to 256 characters)." });
+
+export const setPasswordRequest = z.strictObject({ password }).meta({ id: 'SetPasswordRequest' });
+
+export const loginRequest = z.strictObject({ userId: userIdField, password }).meta({ id: 'LoginRequest' });
+
+export const loginResponse = z
+  .object({
+    valid: z.boolean(),
+    upgraded: z.boolean().meta({ description: 'The stored hash was replaced by a fresh default hash during this login.' }),
+  })
+  .meta({ id: 'LoginResponse' });
+
+export const importResponse = z
+  .object({
+    imported: z.number().int(),
+    skipped: z.number().int(),
+    rejected: z.number().int(),
+    errors: z.array(z.object({ line: z.number().int(), code: z.string() })).meta({ description: 'The first 100 rejected lines.' }),
+  })
+  .meta({ id: 'ImportResponse' });
+
+export const wrapRequest = z
+  .strictObject({ schemes: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Weak schemes to wrap; default: every accepted scheme that can be wrapped.' }) })
+  .meta({ id: 'WrapRequest' });
+
+export const wrapStatusResponse = z
+  .object({
+    state: z.enum(['running', 'done', 'failed']),
+    processed: z.number().int(),
+    total: z.number().int(),
+    wrapped: z.number().int(),
+    rowsPerSecond: z.number(),
+  })
+  .meta({ id: 'WrapStatus' });
+
+export const inventoryResponse = z.record(z.string(), z.unknown()).meta({ id: 'Inventory' });

@@ -1,0 +1,184 @@
+/**
+ * Bulk import of legacy hash dumps, shared by `POST /v1/import` and `hashd import FILE`.
+ *
+ * The input streams through: NDJSON lines `{userId, hash, salt?, user?}` or CSV with a header row
+ * (`userId,hash[,salt][,user]`). Each row is identified against the policy's accepted schemes;
+ * good rows are written in transactional batches while the next batch is being parsed, so memory
+ * stays at two batches whatever the size of the dump. A failure or a dropped connection leaves
+ * whole batches only, and since an import skips rows already stored (unless asked to overwrite),
+ * rerunning the same file completes it.
+ */
+import { parse as parseCsv } from 'csv-parse';
+import type { CredentialStore, ImportConflict, ImportRow } from '../db/index';
+import { HashdError, isHashdError, type ErrorCode } from '../errors';
+import type { CryptContext } from '../hashing/policy';
+
+export type ImportFormat = 'ndjson' | 'csv';
+
+export interface ImportOptions {
+  format: ImportFormat;
+  onConflict: ImportConflict;
+  batchSize?: number;
+  /** Called after every written batch. */
+  onProgress?: (progress: { rows: number; imported: number; skipped: number; rejected: number }) => void;
+}
+
+export interface ImportSummary {
+  imported: number;
+  skipped: number;
+  rejected: number;
+  errors: { line: number; code: ErrorCode }[];
+}
+
+export interface ImportDeps {
+  store: CredentialStore;
+  crypt: CryptContext;
+}
+
+const MAX_ERRORS = 100;
+const MAX_FIELD = 4096;
+/** Formats whose stored hash needs an input kept beside it. */
+const REQUIRED_EXTRAS: Record<string, 'salt' | 'user'> = { postgres_md5: 'user', salted_digest: 'salt' };
+
+interface RawRow {
+  line: number;
+  value: unknown;
+}
+
+function reject(code: ErrorCode): never {
+  throw new HashdError(code, code);
+}
+
+function toImportRow(crypt: CryptContext, raw: unknown): ImportRow {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) reject('invalid_request');
+  const r = raw as Record<string, unknown>;
+  const str = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined);
+  const userId = str(r.userId, 256);
+  const hash = str(r.hash, MAX_FIELD);
+  if (userId === undefined || hash === undefined) reject('invalid_request');
+  const salt = r.salt === undefined || r.salt === null || r.salt === '' ? undefined : str(r.salt, 1024);
+  const user = r.user === undefined || r.user === null || r.user === '' ? undefined : str(r.user, 1024);
+  if ((r.salt !== undefined && r.salt !== null && r.salt !== '' && salt === undefined) || (r.user !== undefined && r.user !== null && r.user !== '' && user === undefined)) {
+    reject('invalid_request');
+  }
+  const { scheme } = crypt.identify(hash);
+  const needed = REQUIRED_EXTRAS[scheme];
+  if ((needed === 'salt' && salt === undefined) || (needed === 'user' && user === undefined)) reject('missing_hash_input');
+  return { userId, hash, scheme, ...(salt !== undefined && { salt }), ...(user !== undefined && { pgUser: user }) };
+}
+
+async function* ndjsonRows(source: AsyncIterable<Uint8Array>): AsyncIterable<RawRow | { line: number; error: ErrorCode }> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let pending = '';
+  let line = 0;
+  const emit = function* (text: string): Iterable<RawRow | { line: number; error: ErrorCode }> {
+    line++;
+    const trimmed = text.trim();
+    if (trimmed === '') return;
+    if (trimmed.length > 64 * 1024) {
+      yield { line, error: 'invalid_request' };
+      return;
+    }
+    try {
+      yield { line, value: JSON.parse(trimmed) };
+    } catch {
+      yield { line, error: 'invalid_json' };
+    }
+  };
+  for await (const chunk of source) {
+    let text: string;
+    try {
+      text = decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new HashdError('invalid_utf8', `the import is not valid UTF-8 after line ${line}`);
+    }
+    pending += text;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      yield* emit(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+    if (pending.length > 1024 * 1024) throw new HashdError('invalid_request', `line ${line + 1} is longer than 1 MiB`);
+  }
+  try {
+    pending += decoder.decode();
+  } catch {
+    throw new HashdError('invalid_utf8', 'the import ends in an incomplete UTF-8 sequence');
+  }
+  if (pending.trim() !== '') yield* emit(pending);
+}
+
+async function* csvRows(source: AsyncIterable<Uint8Array>): AsyncIterable<RawRow | { line: number; error: ErrorCode }> {
+  const parser = parseCsv({ columns: true, bom: true, info: true, skip_empty_lines: true, trim: false, max_record_size: 64 * 1024, encoding: 'utf8' });
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const feed = (async () => {
+    try {
+      for await (const chunk of source) {
+        const text = decoder.decode(chunk, { stream: true });
+        if (!parser.write(text)) await new Promise((resolve) => parser.once('drain', resolve));
+      }
+      decoder.decode();
+      parser.end();
+    } catch (err) {
+      parser.destroy(err instanceof TypeError ? new HashdError('invalid_utf8', 'the import is not valid UTF-8') : (err as Error));
+    }
+  })();
+  try {
+    for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      yield { line: item.info.lines, value: item.record };
+    }
+  } catch (err) {
+    if (isHashdError(err)) throw err;
+    const code = (err as { code?: string }).code ?? '';
+    throw new HashdError('invalid_request', code === 'CSV_INVALID_COLUMN_MAPPING' || code.startsWith('CSV_') ? `the CSV cannot be read (${code})` : 'the CSV cannot be read');
+  } finally {
+    await feed;
+  }
+}
+
+export async function importCredentials(deps: ImportDeps, tenant: string, source: AsyncIterable<Uint8Array>, options: ImportOptions): Promise<ImportSummary> {
+  const { store, crypt } = deps;
+  const batchSize = options.batchSize ?? 5000;
+  const summary: ImportSummary = { imported: 0, skipped: 0, rejected: 0, errors: [] };
+  let rows = 0;
+  let batch: ImportRow[] = [];
+  let writing: Promise<void> = Promise.resolve();
+
+  const fail = (line: number, code: ErrorCode): void => {
+    summary.rejected++;
+    if (summary.errors.length < MAX_ERRORS) summary.errors.push({ line, code });
+  };
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const current = batch;
+    batch = [];
+    await writing;
+    writing = store.importBatch(tenant, current, options.onConflict).then((result) => {
+      summary.imported += result.inserted;
+      summary.skipped += result.skipped;
+      options.onProgress?.({ rows, imported: summary.imported, skipped: summary.skipped, rejected: summary.rejected });
+    });
+    // Surface a failed write at the next flush without an unhandled rejection meanwhile.
+    writing.catch(() => undefined);
+  };
+
+  const reader = options.format === 'csv' ? csvRows(source) : ndjsonRows(source);
+  for await (const item of reader) {
+    rows++;
+    if ('error' in item) {
+      fail(item.line, item.error);
+      continue;
+    }
+    try {
+      batch.push(toImportRow(crypt, item.value));
+    } catch (err) {
+      if (!isHashdError(err)) throw err;
+      fail(item.line, err.code);
+      continue;
+    }
+    if (batch.length >= batchSize) await flush();
+  }
+  await flush();
+  await writing;
+  return summary;
+}

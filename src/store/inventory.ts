@@ -1,0 +1,79 @@
+/**
+ * What a migration needs to see about a tenant's stored credentials: counts by scheme and by cost
+ * parameters, how many need a rehash under the current policy, how many are wrapped, upgrades per
+ * day, and weak hashes whose users have not logged in since import. The database counts what it
+ * can; the per-hash parts (costs, needs-rehash) stream every row through the policy's parser,
+ * which does no hashing work.
+ */
+import type { CredentialStore } from '../db/index';
+import { isHashdError } from '../errors';
+import type { CryptContext } from '../hashing/policy';
+
+export interface CostGroup {
+  cost: Record<string, number | string>;
+  count: number;
+}
+
+export interface SchemeInventory {
+  scheme: string;
+  count: number;
+  needsRehash: number;
+  wrapped: number;
+  costs: CostGroup[];
+}
+
+export interface InventoryReport {
+  total: number;
+  needsRehash: number;
+  wrapped: number;
+  /** Stored hashes the current policy cannot parse or no longer accepts, by error code. */
+  unusable: Record<string, number>;
+  schemes: SchemeInventory[];
+  upgradesByDay: { day: string; kind: string; count: number }[];
+  weakNotLoggedInSinceImport: { scheme: string; count: number }[];
+}
+
+export async function buildInventory(deps: { store: CredentialStore; crypt: CryptContext }, tenant: string): Promise<InventoryReport> {
+  const { store, crypt } = deps;
+  const schemes = new Map<string, { count: number; needsRehash: number; wrapped: number; costs: Map<string, CostGroup> }>();
+  const unusable: Record<string, number> = {};
+  let total = 0;
+  let needsRehash = 0;
+  let wrapped = 0;
+  for await (const row of store.exportRows(tenant, { batchSize: 5000 })) {
+    total++;
+    if (row.wrapped) wrapped++;
+    let entry = schemes.get(row.scheme);
+    if (!entry) schemes.set(row.scheme, (entry = { count: 0, needsRehash: 0, wrapped: 0, costs: new Map() }));
+    entry.count++;
+    if (row.wrapped) entry.wrapped++;
+    try {
+      const identified = crypt.identify(row.hash);
+      const update = crypt.needsUpdate(row.hash);
+      if (update.needsRehash) {
+        needsRehash++;
+        entry.needsRehash++;
+      }
+      const cost = Object.fromEntries(Object.entries(identified.params).filter(([k]) => !/salt|hash_bytes|checksum/.test(k)));
+      const key = JSON.stringify(cost);
+      const group = entry.costs.get(key);
+      if (group) group.count++;
+      else entry.costs.set(key, { cost, count: 1 });
+    } catch (err) {
+      const code = isHashdError(err) ? err.code : 'internal';
+      unusable[code] = (unusable[code] ?? 0) + 1;
+    }
+  }
+  const counts = await store.inventory(tenant);
+  return {
+    total,
+    needsRehash,
+    wrapped,
+    unusable,
+    schemes: [...schemes.entries()]
+      .map(([scheme, e]) => ({ scheme, count: e.count, needsRehash: e.needsRehash, wrapped: e.wrapped, costs: [...e.costs.values()].sort((a, b) => b.count - a.count) }))
+      .sort((a, b) => b.count - a.count),
+    upgradesByDay: counts.upgradesByDay,
+    weakNotLoggedInSinceImport: counts.weakNotLoggedInSinceImport,
+  };
+}
