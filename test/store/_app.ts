@@ -1,0 +1,62 @@
+/**
+ * Builds the full service (stateless routes plus the store) over a test database, the way the
+ * Node entry does, with the cheap test policy and in-memory logs.
+ */
+import { createHash } from 'node:crypto';
+import { createApp } from '../../src/app';
+import { parseApiKeys } from '../../src/config';
+import { createCredentialStore, type CredentialStore, type Database } from '../../src/db/index';
+import { nodeSchemeEnv } from '../../src/entry/runtime-node';
+import type { PolicyFile } from '../../src/hashing/policy-config';
+import type { CryptContext } from '../../src/hashing/policy';
+import { guardStore } from '../../src/store/guard';
+import { makeCrypt, registry } from '../helpers';
+import { memoryLogger } from '../routes/_harness';
+
+export const KEYS = { acme: 'hashd_test_acme_key_0123456789', beta: 'hashd_test_beta_key_9876543210' } as const;
+
+export interface StoreApp {
+  app: ReturnType<typeof createApp>;
+  store: CredentialStore;
+  crypt: CryptContext;
+  logs: string[];
+  /** Calls the app as tenant `acme` (or another configured tenant). */
+  call(path: string, init?: RequestInit & { tenant?: keyof typeof KEYS; json?: unknown }): Promise<Response>;
+}
+
+export function makeStoreApp(database: Database, options: { policy?: PolicyFile; readiness?: () => Promise<string | null> } = {}): StoreApp {
+  const logs: string[] = [];
+  const { crypt } = makeCrypt(options.policy, { concurrency: 2, maxQueue: 100_000 });
+  const store = guardStore(createCredentialStore(database));
+  const apiKeys = parseApiKeys(
+    Object.entries(KEYS)
+      .map(([tenant, key]) => `${tenant}=sha256:${createHash('sha256').update(key).digest('hex')}`)
+      .join(','),
+    [],
+  );
+  const app = createApp({
+    crypt,
+    apiKeys,
+    maxBodyBytes: 64 * 1024,
+    logger: memoryLogger(logs),
+    ...(options.readiness && { readiness: options.readiness }),
+    store: { store, registry, env: nodeSchemeEnv(), wrapConcurrency: 2 },
+  });
+  return {
+    app,
+    store,
+    crypt,
+    logs,
+    call(path, init = {}) {
+      const { tenant = 'acme', json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      headers.set('authorization', `Bearer ${KEYS[tenant]}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return app.request(path, { ...rest, headers, ...(json !== undefined && { body: JSON.stringify(json), method: rest.method ?? 'POST' }) });
+    },
+  };
+}
+
+export function ndjson(rows: readonly Record<string, unknown>[]): string {
+  return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}
