@@ -60,8 +60,15 @@ export async function openNodeDatabase(config: ServiceConfig, logger: Logger): P
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver) as unknown;
       if (typeof value !== 'function' || migrated) return value;
-      return () => {
-        throw new HashdError('database_unavailable', 'the database is not ready yet', { retryAfter: 1 });
+      const notReady = (): HashdError => new HashdError('database_unavailable', 'the database is not ready yet', { retryAfter: 1 });
+      // exportRows returns an async iterable, every other method a promise.
+      if (key === 'exportRows') {
+        return async function* (): AsyncIterable<never> {
+          throw notReady();
+        };
+      }
+      return async () => {
+        throw notReady();
       };
     },
   });

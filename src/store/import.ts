@@ -163,22 +163,33 @@ export async function importCredentials(deps: ImportDeps, tenant: string, source
   };
 
   const reader = options.format === 'csv' ? csvRows(source) : ndjsonRows(source);
-  for await (const item of reader) {
-    rows++;
-    if ('error' in item) {
-      fail(item.line, item.error);
-      continue;
-    }
-    try {
-      batch.push(toImportRow(crypt, item.value));
-    } catch (err) {
-      if (!isHashdError(err)) throw err;
-      fail(item.line, err.code);
-      continue;
-    }
-    if (batch.length >= batchSize) await flush();
+  try {
+    await readAll();
+  } catch (err) {
+    // Settle the batch in flight before reporting the failure, so that when this function
+    // returns the stored state is final: whole batches only.
+    await writing.catch(() => undefined);
+    throw err;
   }
   await flush();
   await writing;
   return summary;
+
+  async function readAll(): Promise<void> {
+    for await (const item of reader) {
+      rows++;
+      if ('error' in item) {
+        fail(item.line, item.error);
+        continue;
+      }
+      try {
+        batch.push(toImportRow(crypt, item.value));
+      } catch (err) {
+        if (!isHashdError(err)) throw err;
+        fail(item.line, err.code);
+        continue;
+      }
+      if (batch.length >= batchSize) await flush();
+    }
+  }
 }

@@ -24,10 +24,13 @@ export interface StoreApp {
   call(path: string, init?: RequestInit & { tenant?: keyof typeof KEYS; json?: unknown }): Promise<Response>;
 }
 
-export function makeStoreApp(database: Database, options: { policy?: PolicyFile; readiness?: () => Promise<string | null> } = {}): StoreApp {
+export function makeStoreApp(
+  database: Database,
+  options: { policy?: PolicyFile; readiness?: () => Promise<string | null>; store?: CredentialStore } = {},
+): StoreApp {
   const logs: string[] = [];
   const { crypt } = makeCrypt(options.policy, { concurrency: 2, maxQueue: 100_000 });
-  const store = guardStore(createCredentialStore(database));
+  const store = options.store ?? guardStore(createCredentialStore(database));
   const apiKeys = parseApiKeys(
     Object.entries(KEYS)
       .map(([tenant, key]) => `${tenant}=sha256:${createHash('sha256').update(key).digest('hex')}`)
@@ -47,7 +50,7 @@ export function makeStoreApp(database: Database, options: { policy?: PolicyFile;
     store,
     crypt,
     logs,
-    call(path, init = {}) {
+    async call(path, init = {}) {
       const { tenant = 'acme', json, ...rest } = init;
       const headers = new Headers(rest.headers);
       headers.set('authorization', `Bearer ${KEYS[tenant]}`);
