@@ -7,6 +7,7 @@ import '../src/entry/threadpool';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { coreBench } from './core';
+import { formatsBench } from './formats';
 import { ROOT } from './lib';
 
 const args = process.argv.slice(2);
@@ -27,6 +28,7 @@ function versionOf(pkg: string): string {
 
 const sections: { name: string; run: () => Promise<string> }[] = [
   { name: 'core', run: () => coreBench({ seconds, overloadSeconds: Math.max(seconds, 15) }) },
+  { name: 'formats', run: () => formatsBench({ seconds: Math.max(0.5, seconds / 10) }) },
 ];
 
 const parts: string[] = [];

@@ -239,6 +239,11 @@ export class CryptContext {
     const extras: VerifyExtras = {};
     if (options.salt !== undefined) extras.salt = options.salt;
     if (options.user !== undefined) extras.user = options.user;
+    if (scheme.family === 'disabled') {
+      // A locked account must not answer faster than a real one: spend a default verify.
+      await this.dummyVerify(password, options.signal ? { signal: options.signal } : {});
+      return { ...base, valid: false };
+    }
     const valid = await this.limiter.run(() => scheme.verify(bytes, parsed, this.env, extras), options.signal);
     if (!valid) return { ...base, valid: false };
     if (!base.needsRehash || options.rehash === false) return { ...base, valid: true };

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 const password = z.string().meta({ description: 'The password, as given by the user. Hashed as its UTF-8 bytes.' });
-const hash = z.string().min(1).max(4096).meta({ description: 'A stored hash string in any supported format.' });
+const hash = z.string().max(4096).meta({ description: 'A stored hash string in any supported format. Disabled-account markers ("", "!", "*"...) verify as false.' });
 const paramValue = z.union([z.number(), z.string()]);
 
 export const hashRequest = z
