@@ -2,6 +2,7 @@
  * Shared test fixtures: a CryptContext built exactly as the service builds it, with a cheap test
  * policy (tests that are not about cost must not pay OWASP's argon2 parameters on every call).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { nodeSchemeEnv } from '../src/entry/runtime-node';
 import { createLimiter, type Limiter } from '../src/hashing/limiter';
 import { CryptContext } from '../src/hashing/policy';
@@ -41,10 +42,57 @@ export function makeCrypt(policy: PolicyFile = {}, limits: { concurrency?: numbe
   return { crypt, limiter, registry };
 }
 
+/** One reference vector from test/vectors/*.json (written by test/vectors/generate.py). */
+export interface Vector {
+  scheme: string;
+  hash: string;
+  password: string;
+  user?: string;
+  salt?: string;
+  note?: string;
+  source?: string;
+  params?: Record<string, unknown>;
+  /** Present and false for disabled markers: must verify as false with any password. */
+  expect?: boolean;
+  /** The one vector per scheme at the reference library's default cost (may be slow). */
+  default_cost?: boolean;
+}
+
 /** The vectors fixture files written by test/vectors/generate.py. */
 export interface VectorFile {
   generator: string;
   sources: Record<string, string>;
-  vectors: { scheme: string; hash: string; password: string; user?: string; salt?: string; note?: string; source?: string; params?: Record<string, unknown> }[];
+  vectors: Vector[];
   malformed?: { scheme: string; hash: string; why: string }[];
+}
+
+const VECTOR_FILES = ['argon2', 'bcrypt', 'scrypt', 'pbkdf2', 'crypt', 'phpass', 'ldap', 'django', 'raw', 'beyond', 'disabled'] as const;
+
+/** Every committed fixture file, by name. */
+export function loadVectorFiles(): Record<string, VectorFile> {
+  return Object.fromEntries(
+    VECTOR_FILES.map((name) => [name, JSON.parse(readFileSync(new URL(`./vectors/${name}.json`, import.meta.url), 'utf8')) as VectorFile]),
+  );
+}
+
+/** hashcat's published self-test hashes (password "hashcat"), from ../shared/reference. */
+export interface HashcatExample {
+  scheme: string;
+  hash: string;
+  password: string;
+  user?: string;
+  valid: boolean | null;
+  id: string;
+}
+
+export function loadHashcatExamples(): HashcatExample[] | undefined {
+  const url = new URL('../../shared/reference/hashcat-examples.jsonl', import.meta.url);
+  if (!existsSync(url)) {
+    if (process.env.CI === 'true') throw new Error(`hashcat examples are missing at ${url.pathname} (shared/ must sit beside the repo)`);
+    return undefined;
+  }
+  return readFileSync(url, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as HashcatExample);
 }

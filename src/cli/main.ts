@@ -7,12 +7,49 @@ import { readFileSync } from 'node:fs';
 import { PolicyError, parsePolicyText, resolvePolicy } from '../hashing/policy-config';
 import { createRegistry } from '../hashing/registry';
 import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
+import { ConfigError } from '../config';
+import { HashdError } from '../errors';
 import { newApiKey } from './keys';
+import { importCommand, inventoryCommand, migrateCommand, wrapCommand, type StoreCommandOptions } from './store';
 
 const USAGE = `usage:
   hashd policy check FILE     validate a policy file (TOML or JSON) without starting the server
   hashd keys new TENANT       print a new API key and its HASHD_API_KEYS entry
+  hashd migrate               apply the database migrations
+  hashd import FILE [--tenant T] [--on-conflict skip|overwrite] [--format ndjson|csv]
+                              import a legacy hash dump (NDJSON lines or CSV with a header)
+  hashd wrap [--tenant T] [--schemes a,b]
+                              wrap every weak stored hash in argon2id (resumable)
+  hashd inventory [--tenant T]
+                              stored credentials by scheme, cost, rehash need and upgrades
+The store commands use DATABASE_URL, else PGlite under HASHD_DATA_DIR (default ./data).
 `;
+
+function flags(args: string[]): { positional: string[]; options: Record<string, string> } {
+  const positional: string[] = [];
+  const options: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg.startsWith('--')) options[arg.slice(2)] = args[++i] ?? '';
+    else positional.push(arg);
+  }
+  return { positional, options };
+}
+
+function storeOptions(options: Record<string, string>): StoreCommandOptions {
+  const out: StoreCommandOptions = {};
+  if (options.tenant) out.tenant = options.tenant;
+  if (options['on-conflict']) {
+    if (options['on-conflict'] !== 'skip' && options['on-conflict'] !== 'overwrite') throw new Error('--on-conflict must be skip or overwrite');
+    out.onConflict = options['on-conflict'];
+  }
+  if (options.format) {
+    if (options.format !== 'csv' && options.format !== 'ndjson') throw new Error('--format must be ndjson or csv');
+    out.format = options.format;
+  }
+  if (options.schemes) out.schemes = options.schemes.split(',').filter(Boolean);
+  return out;
+}
 
 function policyCheck(file: string | undefined): number {
   if (!file) {
@@ -64,6 +101,30 @@ async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   if (command === 'policy' && sub === 'check') return policyCheck(rest[0]);
   if (command === 'keys' && sub === 'new') return keysNew(rest[0]);
+  if (command === 'migrate' || command === 'import' || command === 'wrap' || command === 'inventory') {
+    const { positional, options } = flags(argv.slice(1));
+    try {
+      const opts = storeOptions(options);
+      if (command === 'migrate') return await migrateCommand();
+      if (command === 'wrap') return await wrapCommand(opts);
+      if (command === 'inventory') return await inventoryCommand(opts);
+      if (!positional[0]) {
+        process.stderr.write(USAGE);
+        return 2;
+      }
+      return await importCommand(positional[0], opts);
+    } catch (err) {
+      if (err instanceof ConfigError || err instanceof PolicyError || err instanceof HashdError) {
+        process.stderr.write(`hashd: ${err.message}\n`);
+        return 2;
+      }
+      if (err instanceof Error && !('code' in err)) {
+        process.stderr.write(`hashd: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+  }
   process.stderr.write(USAGE);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
 }
