@@ -1,0 +1,142 @@
+/**
+ * The RFC 2307 `{SCHEME}` password formats of LDAP directories (OpenLDAP, 389 Directory Server,
+ * OpenDJ, Apache DS, Samba, Dovecot, FreeIPA exports):
+ *
+ * - ldap_md5 `{MD5}` and ldap_sha1 `{SHA}`: base64 of a bare digest;
+ * - ldap_salted_md5 `{SMD5}`, ldap_salted_sha1 `{SSHA}`, ldap_salted_sha256 `{SSHA256}` and
+ *   ldap_salted_sha512 `{SSHA512}`: base64 of digest(password + salt) followed by the salt;
+ * - ldap_crypt `{CRYPT}`: any crypt(3) string hashd verifies (des, bsdi, md5, sha256, sha512,
+ *   bcrypt, apr1, yescrypt), delegated to that scheme.
+ *
+ * LDAP scheme names are case-insensitive (`{ssha}` is `{SSHA}`), so the prefixes are matched
+ * without regard to case. Base64 must be standard, canonical and padded, as every directory
+ * writes it and as passlib requires.
+ */
+import { malformed } from '../../errors';
+import { equalBytes } from '../compare';
+import { fromBase64 } from '../encoding';
+import type { ParsedHash, Scheme } from '../scheme';
+import { bcrypt } from './bcrypt';
+import { apr_md5_crypt, md5_crypt, sha256_crypt, sha512_crypt } from './crypt';
+import { bsdi_crypt, des_crypt } from './des';
+import { digest, type DigestAlgorithm } from './raw';
+import { yescrypt } from './yescrypt';
+
+const DIGEST_BYTES: Record<DigestAlgorithm, number> = { md5: 16, sha1: 20, sha256: 32, sha512: 64 };
+
+/** Whether `hash` starts with `{tag}`, ignoring case. */
+function hasTag(hash: string, tag: string): boolean {
+  return hash.length >= tag.length + 2 && hash.charAt(0) === '{' && hash.charAt(tag.length + 1) === '}' && hash.slice(1, tag.length + 1).toUpperCase() === tag;
+}
+
+interface DigestData {
+  expected: Uint8Array;
+  salt: Uint8Array;
+}
+
+function unsaltedScheme(name: string, tag: string, algorithm: DigestAlgorithm, description: string): Scheme {
+  const size = DIGEST_BYTES[algorithm];
+  return {
+    name,
+    description,
+    costCaps: {},
+    identify: (hash) => hasTag(hash, tag),
+    parse(hash): ParsedHash<DigestData> {
+      if (!hasTag(hash, tag)) throw malformed(name, `not {${tag}}<base64>`);
+      const bytes = fromBase64(hash.slice(tag.length + 2), 'required');
+      if (!bytes) throw malformed(name, 'bad base64');
+      if (bytes.length !== size) throw malformed(name, `digest is not ${size} bytes`);
+      return { scheme: name, params: {}, cost: {}, data: { expected: bytes, salt: new Uint8Array(0) } };
+    },
+    async verify(password, parsed) {
+      return equalBytes(digest(algorithm, password), (parsed.data as DigestData).expected);
+    },
+  };
+}
+
+/**
+ * Salt lengths passlib accepts: OpenLDAP writes 4 bytes, other servers 8 or more, and RFC 3112's
+ * neighbourhood recommends supporting up to 16.
+ */
+const MIN_SALT_BYTES = 4;
+const MAX_SALT_BYTES = 16;
+
+function saltedScheme(name: string, tag: string, algorithm: DigestAlgorithm, description: string): Scheme {
+  const size = DIGEST_BYTES[algorithm];
+  return {
+    name,
+    description,
+    costCaps: {},
+    identify: (hash) => hasTag(hash, tag),
+    parse(hash): ParsedHash<DigestData> {
+      if (!hasTag(hash, tag)) throw malformed(name, `not {${tag}}<base64>`);
+      const bytes = fromBase64(hash.slice(tag.length + 2), 'required');
+      if (!bytes) throw malformed(name, 'bad base64');
+      const saltBytes = bytes.length - size;
+      if (saltBytes < MIN_SALT_BYTES || saltBytes > MAX_SALT_BYTES) throw malformed(name, `salt is not ${MIN_SALT_BYTES}-${MAX_SALT_BYTES} bytes`);
+      return {
+        scheme: name,
+        params: { salt_bytes: saltBytes },
+        cost: {},
+        saltBytes,
+        data: { expected: bytes.subarray(0, size), salt: bytes.subarray(size) },
+      };
+    },
+    async verify(password, parsed) {
+      const { expected, salt } = parsed.data as DigestData;
+      return equalBytes(digest(algorithm, password, salt), expected);
+    },
+  };
+}
+
+export const ldap_md5 = unsaltedScheme('ldap_md5', 'MD5', 'md5', 'LDAP {MD5}: base64 MD5 (OpenLDAP, 389-ds, Dovecot PLAIN-MD5 imports)');
+export const ldap_sha1 = unsaltedScheme('ldap_sha1', 'SHA', 'sha1', 'LDAP {SHA}: base64 SHA-1 (OpenLDAP, Netscape/389-ds, Apache htpasswd -s)');
+export const ldap_salted_md5 = saltedScheme('ldap_salted_md5', 'SMD5', 'md5', 'LDAP {SMD5}: base64 of MD5(password + salt) + salt');
+export const ldap_salted_sha1 = saltedScheme('ldap_salted_sha1', 'SSHA', 'sha1', 'LDAP {SSHA}: base64 of SHA-1(password + salt) + salt (OpenLDAP slappasswd default)');
+export const ldap_salted_sha256 = saltedScheme('ldap_salted_sha256', 'SSHA256', 'sha256', 'LDAP {SSHA256}: base64 of SHA-256(password + salt) + salt (389-ds, OpenLDAP pw-sha2)');
+export const ldap_salted_sha512 = saltedScheme('ldap_salted_sha512', 'SSHA512', 'sha512', 'LDAP {SSHA512}: base64 of SHA-512(password + salt) + salt (389-ds, OpenLDAP pw-sha2)');
+
+/** The crypt(3) schemes `{CRYPT}` may wrap, in identification order. */
+const CRYPT_INNER: readonly Scheme[] = [yescrypt, sha512_crypt, sha256_crypt, md5_crypt, apr_md5_crypt, bcrypt, bsdi_crypt, des_crypt];
+
+interface CryptData {
+  inner: Scheme;
+  parsed: ParsedHash;
+}
+
+function innerScheme(rest: string): Scheme | undefined {
+  return CRYPT_INNER.find((scheme) => scheme.identify(rest));
+}
+
+export const ldap_crypt: Scheme = {
+  name: 'ldap_crypt',
+  description: 'LDAP {CRYPT}: a crypt(3) hash (des, md5, sha256, sha512, bcrypt...) in a directory (OpenLDAP, 389-ds)',
+  // The wrapped hash's cost is reported through `inner`, and the policy checks it against the
+  // wrapped scheme's own caps: one cap per algorithm, however the hash is wrapped.
+  costCaps: {},
+  identify: (hash) => hasTag(hash, 'CRYPT'),
+  parse(hash): ParsedHash<CryptData> {
+    if (!hasTag(hash, 'CRYPT')) throw malformed('ldap_crypt', 'not {CRYPT}<crypt hash>');
+    const rest = hash.slice('{CRYPT}'.length);
+    const inner = innerScheme(rest);
+    if (!inner) throw malformed('ldap_crypt', 'the wrapped string is not a crypt hash hashd knows');
+    // The inner scheme's malformed_hash error names the inner scheme, which tells the caller more.
+    const parsed = inner.parse(rest);
+    return {
+      scheme: 'ldap_crypt',
+      params: { inner: inner.name, ...parsed.params },
+      cost: {},
+      variant: inner.name,
+      inner: { scheme: inner, parsed },
+      ...(parsed.saltBytes !== undefined && { saltBytes: parsed.saltBytes }),
+      data: { inner, parsed },
+    };
+  },
+  async verify(password, parsed, env, extras) {
+    const { inner, parsed: innerParsed } = parsed.data as CryptData;
+    // The policy enforces maxPasswordBytes on ldap_crypt itself, which has none, so the inner
+    // scheme's limit (bcrypt's 72 bytes) is applied here: a longer password never matches.
+    if (inner.maxPasswordBytes !== undefined && password.length > inner.maxPasswordBytes) return false;
+    return inner.verify(password, innerParsed, env, extras);
+  },
+};

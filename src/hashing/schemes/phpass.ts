@@ -1,0 +1,182 @@
+/**
+ * The phpass "portable" hashes and Drupal 7's SHA-512 variant of them:
+ *
+ * - phpass `$P$<log2 count><8 salt><22 checksum>` (WordPress before 6.8, many PHP applications)
+ *   and `$H$…` (phpBB3): MD5(salt + password), then 2^log2 times MD5(digest + password).
+ * - drupal7 `$S$<log2 count><8 salt><43 checksum>` (Drupal 7 to 10): the same construction with
+ *   SHA-512, whose 86-character encoding Drupal truncates so that the whole string is 55 long.
+ *
+ * Both are verify-only. The log2 count is a cost parameter named `rounds`, as passlib names it.
+ */
+import * as nodeCrypto from 'node:crypto';
+import { malformed } from '../../errors';
+import { equalStrings } from '../compare';
+import { h64EncodeBytes, h64Value, toHex } from '../encoding';
+import { Md5Message, md5StateToBytes } from '../md5-fast';
+import { wasmIterate } from '../digest-wasm';
+import type { ParsedHash, Scheme } from '../scheme';
+import { h64LastCharCanonical } from './crypt';
+import { digest } from './raw';
+
+const encoder = new TextEncoder();
+
+interface PhpassData {
+  log2: number;
+  salt: Uint8Array;
+  checksum: string;
+}
+
+/** The range phpass (and Drupal) accept for the log2 count; passlib refuses anything outside it. */
+const MIN_LOG2 = 7;
+const MAX_LOG2 = 30;
+
+/**
+ * Built-in caps on the log2 count. WordPress writes 8 (2^13 iterations, character "B"), phpBB
+ * 11, Drupal 7 15 and Drupal 8+ 16. 2^20 iterations take about 0.2 s (MD5) and 0.4 s (SHA-512)
+ * of one core on the development machine; 2^21 would double that, so 20 is the most an
+ * attacker-supplied string may ask for. Memory use does not depend on the count.
+ */
+const PHPASS_LOG2_CAP = 20;
+const DRUPAL_LOG2_CAP = 20;
+
+/** Drupal refuses passwords longer than this before hashing, so none of them can match. */
+const DRUPAL_MAX_PASSWORD_BYTES = 512;
+
+function parseSetting(name: string, hash: string, pattern: RegExp): { ident: string; log2: number; salt: Uint8Array; checksum: string } {
+  const m = pattern.exec(hash);
+  if (!m) throw malformed(name, 'wrong length or characters');
+  const log2 = h64Value(m[2] as string);
+  if (log2 < MIN_LOG2 || log2 > MAX_LOG2) throw malformed(name, `log2 rounds outside ${MIN_LOG2}..${MAX_LOG2}`);
+  return { ident: m[1] as string, log2, salt: encoder.encode(m[3] as string), checksum: m[4] as string };
+}
+
+/**
+ * The phpass checksum: 16 MD5 bytes in phpass's little-endian hash64 encoding (22 characters).
+ * Each iteration hashes (previous digest, password): one layout with the digest in front, run in
+ * the WebAssembly digest module, or in md5-fast.ts where the runtime cannot compile WebAssembly.
+ */
+export function phpassChecksum(password: Uint8Array, salt: Uint8Array, log2: number, options: { portable?: boolean } = {}): string {
+  const message = new Md5Message(16 + password.length);
+  message.bytes.set(salt, 0);
+  message.bytes.set(password, salt.length);
+  message.setLength(salt.length + password.length);
+  const state = new Int32Array(4);
+  message.digestInto(state);
+  const start = new Uint8Array(16);
+  md5StateToBytes(state, start, 0);
+  const layout = new Uint8Array(16 + password.length);
+  layout.set(password, 16);
+  // `portable` forces the JavaScript path, which runtimes without WebAssembly take (and tests check).
+  const fast = options.portable ? undefined : wasmIterate('md5', start, [{ message: layout, slot: 0 }], 2 ** log2, () => 0);
+  if (fast) return h64EncodeBytes(fast);
+  message.bytes.set(password, 16);
+  message.setLength(16 + password.length);
+  for (let i = 2 ** log2; i > 0; i--) {
+    md5StateToBytes(state, message.bytes, 0);
+    message.digestInto(state);
+  }
+  const digest = new Uint8Array(16);
+  md5StateToBytes(state, digest, 0);
+  return h64EncodeBytes(digest);
+}
+
+const PHPASS_PATTERN = /^\$([PH])\$([./0-9A-Za-z])([./0-9A-Za-z]{8})([./0-9A-Za-z]{22})$/;
+
+export const phpass: Scheme = {
+  name: 'phpass',
+  description: 'phpass portable hash $P$ / $H$: WordPress (before 6.8), phpBB3, Joomla 3 imports, many PHP apps',
+  costCaps: { rounds: PHPASS_LOG2_CAP },
+  identify: (hash) => hash.startsWith('$P$') || hash.startsWith('$H$'),
+  parse(hash): ParsedHash<PhpassData> {
+    const { ident, log2, salt, checksum } = parseSetting('phpass', hash, PHPASS_PATTERN);
+    // 16 bytes fill 21 characters and 2 bits of the 22nd.
+    if (!h64LastCharCanonical(checksum, 2)) throw malformed('phpass', 'non-canonical checksum encoding');
+    return { scheme: 'phpass', params: { ident, rounds: log2 }, cost: { rounds: log2 }, variant: ident, saltBytes: salt.length, data: { log2, salt, checksum } };
+  },
+  async verify(password, parsed) {
+    const { log2, salt, checksum } = parsed.data as PhpassData;
+    return equalStrings(phpassChecksum(password, salt, log2), checksum);
+  },
+};
+
+/** One-shot SHA-512 with the least call overhead node:crypto offers (the fallback path). */
+const sha512: (data: Uint8Array) => Uint8Array =
+  typeof nodeCrypto.hash === 'function'
+    ? (data) => nodeCrypto.hash('sha512', data, 'buffer')
+    : (data) => nodeCrypto.createHash('sha512').update(data).digest();
+
+/** Drupal 7's checksum: the first 43 characters of the hash64 encoding of the iterated SHA-512. */
+export function drupal7Checksum(password: Uint8Array, salt: Uint8Array, log2: number, options: { portable?: boolean } = {}): string {
+  const start = sha512(concatBytes(salt, password));
+  // Each iteration hashes (previous digest, password): one layout with the digest in front.
+  const message = concatBytes(new Uint8Array(64), password);
+  // `portable` forces the node:crypto path, which runtimes without WebAssembly take (and tests check).
+  let digest = options.portable ? undefined : wasmIterate('sha512', start, [{ message, slot: 0 }], 2 ** log2, () => 0);
+  if (!digest) {
+    digest = start;
+    for (let i = 2 ** log2; i > 0; i--) {
+      message.set(digest, 0);
+      digest = sha512(message);
+    }
+  }
+  return h64EncodeBytes(digest).slice(0, 43);
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Drupal's own layouts: `$S$` (SHA-512), and `U$S$`, `U$P$`, `U$H$`, which Drupal 7's update
+ * 7000 wrote when it re-hashed Drupal 6's unsalted MD5 hashes: the stored hash is the hash of
+ * MD5-hex(password), marked with a leading "U". A plain `$P$`/`$H$` hash is phpass's.
+ */
+const DRUPAL_PATTERN = /^(U?)\$([SPH])\$([./0-9A-Za-z])([./0-9A-Za-z]{8})([./0-9A-Za-z]{43}|[./0-9A-Za-z]{22})$/;
+
+interface DrupalData extends PhpassData {
+  /** Whether the password is first replaced by its MD5 in hex (the "U$" form). */
+  upgraded: boolean;
+  algorithm: 'sha512' | 'md5';
+}
+
+export const drupal7: Scheme = {
+  name: 'drupal7',
+  description: 'Drupal 7+ $S$ (phpass construction with SHA-512, 55 characters) and U$ re-hashed Drupal 6 MD5: Drupal 7 to 10 user tables',
+  costCaps: { rounds: DRUPAL_LOG2_CAP },
+  identify: (hash) => hash.startsWith('$S$') || /^U\$[SPH]\$/.test(hash),
+  parse(hash): ParsedHash<DrupalData> {
+    const m = DRUPAL_PATTERN.exec(hash);
+    if (!m) throw malformed('drupal7', 'wrong length or characters');
+    const upgraded = m[1] === 'U';
+    const ident = m[2] as string;
+    const algorithm = ident === 'S' ? 'sha512' : 'md5';
+    const checksum = m[5] as string;
+    if (!upgraded && ident !== 'S') throw malformed('drupal7', 'a $P$ or $H$ hash is a phpass hash');
+    if (checksum.length !== (algorithm === 'sha512' ? 43 : 22)) throw malformed('drupal7', 'wrong length');
+    // The 43 SHA-512 characters are a truncation of a longer encoding, so every character is
+    // significant; the 22 MD5 characters end in a padded one.
+    if (algorithm === 'md5' && !h64LastCharCanonical(checksum, 2)) throw malformed('drupal7', 'non-canonical checksum encoding');
+    const log2 = h64Value(m[3] as string);
+    if (log2 < MIN_LOG2 || log2 > MAX_LOG2) throw malformed('drupal7', `log2 rounds outside ${MIN_LOG2}..${MAX_LOG2}`);
+    const salt = encoder.encode(m[4] as string);
+    const variant = `${upgraded ? 'U' : ''}${ident}`;
+    return {
+      scheme: 'drupal7',
+      params: { ident: variant, rounds: log2 },
+      cost: { rounds: log2 },
+      variant,
+      saltBytes: salt.length,
+      data: { log2, salt, checksum, upgraded, algorithm },
+    };
+  },
+  async verify(password, parsed) {
+    const { log2, salt, checksum, upgraded, algorithm } = parsed.data as DrupalData;
+    const input = upgraded ? encoder.encode(toHex(digest('md5', password))) : password;
+    if (input.length > DRUPAL_MAX_PASSWORD_BYTES) return false;
+    const computed = algorithm === 'sha512' ? drupal7Checksum(input, salt, log2) : phpassChecksum(input, salt, log2);
+    return equalStrings(computed, checksum);
+  },
+};
