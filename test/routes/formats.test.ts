@@ -86,8 +86,15 @@ for (const [file, content] of Object.entries(files)) {
           expect(out).toMatchObject({ valid: false });
           return;
         }
+        // A few fixture entries are broken for their own format but well-formed hashes of another
+        // (mysql41 without "*" is a bare SHA-1 hex): then they must be read as that other scheme.
+        if (res.status === 200) {
+          expect((out as { scheme?: string }).scheme).not.toBe(scheme);
+          expect(out.valid).toBe(false);
+          return;
+        }
         expect(res.status, JSON.stringify(out)).toBe(422);
-        expect(['malformed_hash', 'hash_cost_exceeds_cap', 'unknown_hash_format']).toContain(out.error?.code);
+        expect(['malformed_hash', 'hash_cost_exceeds_cap', 'unknown_hash_format', 'scheme_not_allowed']).toContain(out.error?.code);
       });
     }
   });
