@@ -90,7 +90,9 @@ function expectTyped(err: unknown, input: string): void {
   }
 }
 
-const SYNC_BOUND_MS = 50;
+// Hang detection, not a speed target (those live in the benchmark): generous enough for a GC
+// pause on a loaded 2-core machine, far below what a catastrophic regex or an unbounded loop costs.
+const SYNC_BOUND_MS = 1000;
 
 describe('fuzz: hash strings are attacker-controlled', () => {
   it('identify and needs-rehash: 100,000 strings, typed errors only, each call bounded', () => {
@@ -125,7 +127,7 @@ describe('fuzz: hash strings are attacker-controlled', () => {
           expectTyped(err, hash);
         }
         const ms = performance.now() - started;
-        if (ms > 2000) throw new Error(`verify took ${ms.toFixed(0)} ms for ${JSON.stringify(hash)}`);
+        if (ms > 5000) throw new Error(`verify took ${ms.toFixed(0)} ms for ${JSON.stringify(hash)}`);
       }),
       { numRuns: 100_000, seed: 20261126 },
     );
