@@ -70,7 +70,8 @@ export async function importCommand(file: string, options: StoreCommandOptions):
     const rows = summary.imported + summary.skipped + summary.rejected;
     if (process.stderr.isTTY) process.stderr.write('\n');
     process.stdout.write(`${JSON.stringify(summary)}\n`);
-    process.stderr.write(`${rows} rows in ${seconds.toFixed(1)} s (${(rows / seconds).toFixed(0)} rows/s)\n`);
+    const peakMiB = process.resourceUsage().maxRSS / 1024;
+    process.stderr.write(`${rows} rows in ${seconds.toFixed(1)} s (${(rows / seconds).toFixed(0)} rows/s), peak RSS ${peakMiB.toFixed(0)} MiB\n`);
     return 0;
   });
 }

@@ -98,6 +98,12 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
   const params = argon2Params(deps.crypt);
   let cursor = job.cursor ?? undefined;
   let processed = job.processed;
+  if (cursor !== undefined) {
+    // A resumed job may have finished rows after its last recorded progress (the process died
+    // between the writes and the progress update). Those rows are no longer weak, so the scan
+    // skips them; count them as processed from what is left to do.
+    processed = Math.max(processed, job.total - (await store.countForWrap(tenant, schemes)));
+  }
   let wrapped = Number((job.params as { wrapped?: number }).wrapped ?? 0);
   const started = performance.now();
   const startProcessed = processed;
@@ -136,6 +142,12 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
       if (swapped > 0) await store.recordUpgrade(tenant, 'wrap', swapped);
       await store.updateJobProgress(tenant, job.id, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } });
       report('running');
+    }
+    // Rows that stopped being weak by other means (a login upgrade, a password change) were
+    // skipped by the scan; at the end every counted row is dealt with.
+    if (processed < job.total) {
+      processed = job.total;
+      await store.updateJobProgress(tenant, job.id, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } });
     }
     await store.finishJob(tenant, job.id, 'done');
     return report('done');

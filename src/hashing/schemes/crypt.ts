@@ -20,6 +20,10 @@
  * Every scheme here is verify-only. The C implementations stop at the first NUL byte of the
  * password, so no stored hash can be the hash of a password containing one; such passwords
  * never verify (passlib raises an error for them).
+ *
+ * The MD5-crypt schemes, a fixed 1000 MD5 rounds, are weak enough that the wrap job may replace
+ * their stored hashes with argon2id over the checksum (see wrapped.ts); SHA-crypt, whose rounds
+ * are configurable and usually high, is not wrapped.
  */
 import * as nodeCrypto from 'node:crypto';
 import { malformed } from '../../errors';
@@ -28,8 +32,10 @@ import { H64_ALPHABET, h64Value } from '../encoding';
 import { Md5Message, md5StateToBytes } from '../md5-fast';
 import { wasmIterate, type DigestLayout } from '../digest-wasm';
 import type { ParsedHash, Scheme } from '../scheme';
+import { UNMATCHABLE_CHECKSUM } from './raw';
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** The `$` separated fields of the crypt family use the hash64 alphabet only. */
 const H64 = '[./0-9A-Za-z]';
@@ -167,6 +173,11 @@ function md5CryptScheme(options: { name: string; ident: string; magic: string; d
   const { name, ident } = options;
   const magic = encoder.encode(options.magic);
   const pattern = new RegExp(`^${ident.replace(/\$/g, '\\$')}(${H64}{0,8})\\$(${H64}{22})$`);
+  /** The password's checksum under the hash's salt, or null when no stored hash can match it. */
+  const compute = (password: Uint8Array, parsed: ParsedHash): string | null => {
+    if (hasNul(password)) return null;
+    return md5CryptChecksum(password, (parsed.data as Md5CryptData).salt, magic);
+  };
   return {
     name,
     description: options.description,
@@ -183,9 +194,18 @@ function md5CryptScheme(options: { name: string; ident: string; magic: string; d
       return { scheme: name, params: { salt_chars: salt.length }, cost: {}, saltBytes: salt.length, data: { salt, checksum } };
     },
     async verify(password, parsed) {
-      const { salt, checksum } = parsed.data as Md5CryptData;
-      if (hasNul(password)) return false;
-      return equalStrings(md5CryptChecksum(password, salt, magic), checksum);
+      const computed = compute(password, parsed);
+      return computed !== null && equalStrings(computed, (parsed.data as Md5CryptData).checksum);
+    },
+    // The checksum is wrapped as the ASCII bytes of its 22 hash64 characters. The blank's 22
+    // "." are zero bits, which the canonical last-character rule accepts.
+    wrap: {
+      blank: (parsed) => `${ident}${decoder.decode((parsed.data as Md5CryptData).salt)}$${'.'.repeat(22)}`,
+      checksum: (parsed) => encoder.encode((parsed.data as Md5CryptData).checksum),
+      compute: async (password, parsed) => {
+        const computed = compute(password, parsed);
+        return computed === null ? UNMATCHABLE_CHECKSUM : encoder.encode(computed);
+      },
     },
   };
 }

@@ -18,12 +18,16 @@
  * halves, and crypt's salt swaps bits between those halves with one mask. The key schedule is
  * also table-driven: each round's subkey is the OR of eight lookups, one per key byte.
  *
- * DES is long broken; it is here only to verify hashes that legacy systems wrote.
+ * DES is long broken; it is here only to verify hashes that legacy systems wrote, and the wrap job
+ * may replace those hashes with argon2id over their checksum (see wrapped.ts).
  */
 import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
-import { H64_ALPHABET, h64Value } from '../encoding';
-import type { ParsedHash, Scheme } from '../scheme';
+import { H64_ALPHABET, h64EncodeInt, h64Value } from '../encoding';
+import type { ParsedHash, Scheme, WrapSupport } from '../scheme';
+import { UNMATCHABLE_CHECKSUM } from './raw';
+
+const encoder = new TextEncoder();
 
 // FIPS 46-3 tables, 1-based bit positions with bit 1 the most significant.
 const IP = [
@@ -325,6 +329,32 @@ interface BsdiData extends DesData {
   rounds: number;
 }
 
+interface DjangoDesData extends DesData {
+  /** Django 1.0's salt field as written (empty for `crypt$$`), which the blank keeps. */
+  saltField: string;
+}
+
+/**
+ * An all-zero checksum: 11 "." are 64 zero bits and the 2 zero padding bits that
+ * checksumCanonical requires of the last character.
+ */
+const ZERO_CHECKSUM = '.'.repeat(11);
+
+/**
+ * Wrap support for the DES formats: the checksum is wrapped as the ASCII bytes of its 11 hash64
+ * characters, and `compute` (null when no stored hash can match) is what verify compares.
+ */
+function desWrap(blank: (parsed: ParsedHash) => string, compute: (password: Uint8Array, parsed: ParsedHash) => string | null): WrapSupport {
+  return {
+    blank,
+    checksum: (parsed) => encoder.encode((parsed.data as DesData).checksum),
+    compute: async (password, parsed) => {
+      const computed = compute(password, parsed);
+      return computed === null ? UNMATCHABLE_CHECKSUM : encoder.encode(computed);
+    },
+  };
+}
+
 const DES_PATTERN = /^([./0-9A-Za-z]{2})([./0-9A-Za-z]{11})$/;
 
 /**
@@ -344,10 +374,20 @@ function parseDes(name: string, text: string): ParsedHash<DesData> {
   return { scheme: name, params: { salt_chars: 2 }, cost: {}, saltBytes: 2, data: { salt: h64Int(m[1] as string), checksum } };
 }
 
+/** The des_crypt checksum of the password under the hash's salt, or null if it has a NUL byte. */
+function computeDes(password: Uint8Array, parsed: ParsedHash): string | null {
+  if (hasNul(password)) return null;
+  return desCryptChecksum(password, (parsed.data as DesData).salt);
+}
+
 async function verifyDes(password: Uint8Array, parsed: ParsedHash): Promise<boolean> {
-  const { salt, checksum } = parsed.data as DesData;
-  if (hasNul(password)) return false;
-  return equalStrings(desCryptChecksum(password, salt), checksum);
+  const computed = computeDes(password, parsed);
+  return computed !== null && equalStrings(computed, (parsed.data as DesData).checksum);
+}
+
+/** A des_crypt string with the salt of `parsed` and a zero checksum. */
+function blankDes(parsed: ParsedHash): string {
+  return `${h64EncodeInt((parsed.data as DesData).salt, 2)}${ZERO_CHECKSUM}`;
 }
 
 export const des_crypt: Scheme = {
@@ -358,6 +398,7 @@ export const des_crypt: Scheme = {
   identify: looksLikeDes,
   parse: (hash) => parseDes('des_crypt', hash),
   verify: verifyDes,
+  wrap: desWrap(blankDes, computeDes),
 };
 
 const BSDI_PATTERN = /^_([./0-9A-Za-z]{4})([./0-9A-Za-z]{4})([./0-9A-Za-z]{11})$/;
@@ -369,6 +410,13 @@ const BSDI_PATTERN = /^_([./0-9A-Za-z]{4})([./0-9A-Za-z]{4})([./0-9A-Za-z]{11})$
  * string may cost.
  */
 const BSDI_ROUNDS_CAP = 1_000_000;
+
+/** The bsdi_crypt checksum of the password under the hash's settings, or null if it has a NUL byte. */
+function computeBsdi(password: Uint8Array, parsed: ParsedHash): string | null {
+  const { rounds, salt } = parsed.data as BsdiData;
+  if (hasNul(password)) return null;
+  return bsdiCryptChecksum(password, salt, rounds);
+}
 
 export const bsdi_crypt: Scheme = {
   name: 'bsdi_crypt',
@@ -385,10 +433,13 @@ export const bsdi_crypt: Scheme = {
     return { scheme: 'bsdi_crypt', params: { rounds, salt_chars: 4 }, cost: { rounds }, saltBytes: 4, data: { rounds, salt: h64Int(m[2] as string), checksum } };
   },
   async verify(password, parsed) {
-    const { rounds, salt, checksum } = parsed.data as BsdiData;
-    if (hasNul(password)) return false;
-    return equalStrings(bsdiCryptChecksum(password, salt, rounds), checksum);
+    const computed = computeBsdi(password, parsed);
+    return computed !== null && equalStrings(computed, (parsed.data as BsdiData).checksum);
   },
+  wrap: desWrap((parsed) => {
+    const { rounds, salt } = parsed.data as BsdiData;
+    return `_${h64EncodeInt(rounds, 4)}${h64EncodeInt(salt, 4)}${ZERO_CHECKSUM}`;
+  }, computeBsdi),
 };
 
 const DJANGO_PATTERN = /^crypt\$([./0-9A-Za-z]*)\$([./0-9A-Za-z]{13})$/;
@@ -398,7 +449,7 @@ export const django_des_crypt: Scheme = {
   description: "Django's CryptPasswordHasher crypt$$<des_crypt> (and Django 1.0's crypt$<salt>$<des_crypt>)",
   costCaps: {},
   identify: (hash) => hash.startsWith('crypt$'),
-  parse(hash): ParsedHash<DesData> {
+  parse(hash): ParsedHash<DjangoDesData> {
     const m = DJANGO_PATTERN.exec(hash);
     if (!m) throw malformed('django_des_crypt', 'not crypt$[salt]$<13-character des_crypt>');
     const outer = m[1] as string;
@@ -409,7 +460,8 @@ export const django_des_crypt: Scheme = {
       throw malformed('django_des_crypt', 'salt field does not match the des_crypt salt');
     }
     const parsed = parseDes('django_des_crypt', inner);
-    return { ...parsed, params: { ...parsed.params, salt_field: outer === '' ? 0 : 1 } };
+    return { ...parsed, params: { ...parsed.params, salt_field: outer === '' ? 0 : 1 }, data: { ...parsed.data, saltField: outer } };
   },
   verify: verifyDes,
+  wrap: desWrap((parsed) => `crypt$${(parsed.data as DjangoDesData).saltField}$${blankDes(parsed)}`, computeDes),
 };

@@ -11,11 +11,15 @@
  * LDAP scheme names are case-insensitive (`{ssha}` is `{SSHA}`), so the prefixes are matched
  * without regard to case. Base64 must be standard, canonical and padded, as every directory
  * writes it and as passlib requires.
+ *
+ * The digest schemes are weak enough that the wrap job may replace their stored hashes with
+ * argon2id over the digest (see wrapped.ts). {CRYPT} offers no wrap of its own: its weak members
+ * are wrapped as themselves.
  */
 import { malformed } from '../../errors';
 import { equalBytes } from '../compare';
-import { fromBase64 } from '../encoding';
-import type { ParsedHash, Scheme } from '../scheme';
+import { fromBase64, toBase64 } from '../encoding';
+import type { ParsedHash, Scheme, WrapSupport } from '../scheme';
 import { bcrypt } from './bcrypt';
 import { apr_md5_crypt, md5_crypt, sha256_crypt, sha512_crypt } from './crypt';
 import { bsdi_crypt, des_crypt } from './des';
@@ -30,8 +34,34 @@ function hasTag(hash: string, tag: string): boolean {
 }
 
 interface DigestData {
+  /** The scheme name between the braces as the string spells it, which the blank keeps. */
+  tag: string;
   expected: Uint8Array;
   salt: Uint8Array;
+}
+
+/**
+ * Wrap support for the digest schemes: the checksum is the decoded digest, and the blank is the
+ * same `{tag}` with base64 of a zero digest followed by the salt (empty for the unsalted ones),
+ * which the scheme's own parse accepts.
+ */
+function digestWrap(algorithm: DigestAlgorithm): WrapSupport {
+  return {
+    blank(parsed) {
+      const { tag, expected, salt } = parsed.data as DigestData;
+      const bytes = new Uint8Array(expected.length + salt.length);
+      bytes.set(salt, expected.length);
+      return `{${tag}}${toBase64(bytes)}`;
+    },
+    checksum: (parsed) => (parsed.data as DigestData).expected,
+    compute: async (password, parsed) => digest(algorithm, password, (parsed.data as DigestData).salt),
+  };
+}
+
+/** Constant-time check of the password's digest with the salt against the stored digest. */
+async function verifyDigest(algorithm: DigestAlgorithm, password: Uint8Array, parsed: ParsedHash): Promise<boolean> {
+  const { expected, salt } = parsed.data as DigestData;
+  return equalBytes(digest(algorithm, password, salt), expected);
 }
 
 function unsaltedScheme(name: string, tag: string, algorithm: DigestAlgorithm, description: string): Scheme {
@@ -46,11 +76,10 @@ function unsaltedScheme(name: string, tag: string, algorithm: DigestAlgorithm, d
       const bytes = fromBase64(hash.slice(tag.length + 2), 'required');
       if (!bytes) throw malformed(name, 'bad base64');
       if (bytes.length !== size) throw malformed(name, `digest is not ${size} bytes`);
-      return { scheme: name, params: {}, cost: {}, data: { expected: bytes, salt: new Uint8Array(0) } };
+      return { scheme: name, params: {}, cost: {}, data: { tag: hash.slice(1, tag.length + 1), expected: bytes, salt: new Uint8Array(0) } };
     },
-    async verify(password, parsed) {
-      return equalBytes(digest(algorithm, password), (parsed.data as DigestData).expected);
-    },
+    verify: (password, parsed) => verifyDigest(algorithm, password, parsed),
+    wrap: digestWrap(algorithm),
   };
 }
 
@@ -79,13 +108,11 @@ function saltedScheme(name: string, tag: string, algorithm: DigestAlgorithm, des
         params: { salt_bytes: saltBytes },
         cost: {},
         saltBytes,
-        data: { expected: bytes.subarray(0, size), salt: bytes.subarray(size) },
+        data: { tag: hash.slice(1, tag.length + 1), expected: bytes.subarray(0, size), salt: bytes.subarray(size) },
       };
     },
-    async verify(password, parsed) {
-      const { expected, salt } = parsed.data as DigestData;
-      return equalBytes(digest(algorithm, password, salt), expected);
-    },
+    verify: (password, parsed) => verifyDigest(algorithm, password, parsed),
+    wrap: digestWrap(algorithm),
   };
 }
 

@@ -7,20 +7,27 @@
  *   SHA-512, whose 86-character encoding Drupal truncates so that the whole string is 55 long.
  *
  * Both are verify-only. The log2 count is a cost parameter named `rounds`, as passlib names it.
+ * Both are weak enough (a few thousand fast digests) that the wrap job may replace their stored
+ * hashes with argon2id over the checksum (see wrapped.ts). The checksum is wrapped as the ASCII
+ * bytes of its hash64 characters, and the blank keeps ident, count and salt with a checksum of
+ * "." (zero bits, which the canonical last-character rule accepts).
  */
 import * as nodeCrypto from 'node:crypto';
 import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
-import { h64EncodeBytes, h64Value, toHex } from '../encoding';
+import { H64_ALPHABET, h64EncodeBytes, h64Value, toHex } from '../encoding';
 import { Md5Message, md5StateToBytes } from '../md5-fast';
 import { wasmIterate } from '../digest-wasm';
-import type { ParsedHash, Scheme } from '../scheme';
+import type { ParsedHash, Scheme, WrapSupport } from '../scheme';
 import { h64LastCharCanonical } from './crypt';
-import { digest } from './raw';
+import { digest, UNMATCHABLE_CHECKSUM } from './raw';
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 interface PhpassData {
+  /** The ident letter between the first two `$` (P, H or S), which the blank keeps. */
+  ident: string;
   log2: number;
   salt: Uint8Array;
   checksum: string;
@@ -80,6 +87,30 @@ export function phpassChecksum(password: Uint8Array, salt: Uint8Array, log2: num
   return h64EncodeBytes(digest);
 }
 
+/**
+ * Wrap support for the phpass layouts: `prefix` is what goes before the ident (Drupal's "U"), and
+ * `compute` is the checksum verify compares, or null when no stored hash can match.
+ */
+function phpassWrap(prefix: (parsed: ParsedHash) => string, compute: (password: Uint8Array, parsed: ParsedHash) => string | null): WrapSupport {
+  return {
+    blank(parsed) {
+      const { ident, log2, salt, checksum } = parsed.data as PhpassData;
+      return `${prefix(parsed)}$${ident}$${H64_ALPHABET[log2]}${decoder.decode(salt)}${'.'.repeat(checksum.length)}`;
+    },
+    checksum: (parsed) => encoder.encode((parsed.data as PhpassData).checksum),
+    compute: async (password, parsed) => {
+      const computed = compute(password, parsed);
+      return computed === null ? UNMATCHABLE_CHECKSUM : encoder.encode(computed);
+    },
+  };
+}
+
+/** The phpass checksum of the password under the hash's count and salt. */
+function computePhpass(password: Uint8Array, parsed: ParsedHash): string {
+  const { log2, salt } = parsed.data as PhpassData;
+  return phpassChecksum(password, salt, log2);
+}
+
 const PHPASS_PATTERN = /^\$([PH])\$([./0-9A-Za-z])([./0-9A-Za-z]{8})([./0-9A-Za-z]{22})$/;
 
 export const phpass: Scheme = {
@@ -91,12 +122,12 @@ export const phpass: Scheme = {
     const { ident, log2, salt, checksum } = parseSetting('phpass', hash, PHPASS_PATTERN);
     // 16 bytes fill 21 characters and 2 bits of the 22nd.
     if (!h64LastCharCanonical(checksum, 2)) throw malformed('phpass', 'non-canonical checksum encoding');
-    return { scheme: 'phpass', params: { ident, rounds: log2 }, cost: { rounds: log2 }, variant: ident, saltBytes: salt.length, data: { log2, salt, checksum } };
+    return { scheme: 'phpass', params: { ident, rounds: log2 }, cost: { rounds: log2 }, variant: ident, saltBytes: salt.length, data: { ident, log2, salt, checksum } };
   },
   async verify(password, parsed) {
-    const { log2, salt, checksum } = parsed.data as PhpassData;
-    return equalStrings(phpassChecksum(password, salt, log2), checksum);
+    return equalStrings(computePhpass(password, parsed), (parsed.data as PhpassData).checksum);
   },
+  wrap: phpassWrap(() => '', computePhpass),
 };
 
 /** One-shot SHA-512 with the least call overhead node:crypto offers (the fallback path). */
@@ -142,6 +173,14 @@ interface DrupalData extends PhpassData {
   algorithm: 'sha512' | 'md5';
 }
 
+/** Drupal's checksum of the password under the hash's settings, or null when Drupal refuses it. */
+function computeDrupal(password: Uint8Array, parsed: ParsedHash): string | null {
+  const { log2, salt, upgraded, algorithm } = parsed.data as DrupalData;
+  const input = upgraded ? encoder.encode(toHex(digest('md5', password))) : password;
+  if (input.length > DRUPAL_MAX_PASSWORD_BYTES) return null;
+  return algorithm === 'sha512' ? drupal7Checksum(input, salt, log2) : phpassChecksum(input, salt, log2);
+}
+
 export const drupal7: Scheme = {
   name: 'drupal7',
   description: 'Drupal 7+ $S$ (phpass construction with SHA-512, 55 characters) and U$ re-hashed Drupal 6 MD5: Drupal 7 to 10 user tables',
@@ -169,14 +208,12 @@ export const drupal7: Scheme = {
       cost: { rounds: log2 },
       variant,
       saltBytes: salt.length,
-      data: { log2, salt, checksum, upgraded, algorithm },
+      data: { ident, log2, salt, checksum, upgraded, algorithm },
     };
   },
   async verify(password, parsed) {
-    const { log2, salt, checksum, upgraded, algorithm } = parsed.data as DrupalData;
-    const input = upgraded ? encoder.encode(toHex(digest('md5', password))) : password;
-    if (input.length > DRUPAL_MAX_PASSWORD_BYTES) return false;
-    const computed = algorithm === 'sha512' ? drupal7Checksum(input, salt, log2) : phpassChecksum(input, salt, log2);
-    return equalStrings(computed, checksum);
+    const computed = computeDrupal(password, parsed);
+    return computed !== null && equalStrings(computed, (parsed.data as DrupalData).checksum);
   },
+  wrap: phpassWrap((parsed) => ((parsed.data as DrupalData).upgraded ? 'U' : ''), computeDrupal),
 };

@@ -14,14 +14,16 @@
  *   separate column in the legacy table) and comes with the request as `salt`. Its string says how
  *   to combine them; see SALTED_PATTERN below.
  *
- * All are verify-only; none has a cost parameter.
+ * All are verify-only; none has a cost parameter. All are weak enough that the wrap job may replace
+ * their stored hashes with argon2id over the digest (see wrapped.ts): the digest bytes are the
+ * checksum, and a blank keeps the string's settings with an all-zero digest.
  */
 import { createHash } from 'node:crypto';
 import { HashdError, malformed } from '../../errors';
 import { equalBytes } from '../compare';
-import { fromBase64, fromHex } from '../encoding';
+import { fromBase64, fromHex, toBase64 } from '../encoding';
 import { md4 } from '../md4';
-import type { ParsedHash, Scheme, VerifyExtras } from '../scheme';
+import type { ParsedHash, Scheme, VerifyExtras, WrapSupport } from '../scheme';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -40,6 +42,41 @@ export function digest(algorithm: DigestAlgorithm, ...parts: Uint8Array[]): Uint
 
 interface DigestData {
   expected: Uint8Array;
+}
+
+/**
+ * What a wrap's `compute` returns when the legacy verify refuses the input outright (a NUL byte
+ * crypt(3) would cut the password at, a password longer than Drupal accepts, a login name no
+ * PostgreSQL role can have): a checksum of a length no stored checksum has, so the argon2id check
+ * fails exactly as for a wrong password and a wrapped hash answers as its legacy hash did. It is
+ * empty, so there is nothing in it to modify.
+ */
+export const UNMATCHABLE_CHECKSUM: Uint8Array = new Uint8Array(0);
+
+/** The hex of `bytes` zero bytes: the blank digest of a hex format ("0" has no case to keep). */
+function hexZeros(bytes: number): string {
+  return '0'.repeat(bytes * 2);
+}
+
+/**
+ * Wrap support for a format whose checksum is the decoded digest: `blank` writes the string
+ * with an all-zero digest, and `compute` is the scheme's own digest computation, which its
+ * verify also uses.
+ */
+function digestWrap(
+  blank: (parsed: ParsedHash) => string,
+  compute: (password: Uint8Array, parsed: ParsedHash, extras: VerifyExtras) => Uint8Array | null,
+): WrapSupport {
+  return {
+    blank,
+    checksum: (parsed) => (parsed.data as DigestData).expected,
+    compute: async (password, parsed, _env, extras) => compute(password, parsed, extras) ?? UNMATCHABLE_CHECKSUM,
+  };
+}
+
+/** Constant-time check of a computed digest (null: no password can match) against the stored one. */
+function matches(computed: Uint8Array | null, parsed: ParsedHash): boolean {
+  return computed !== null && equalBytes(computed, (parsed.data as DigestData).expected);
 }
 
 /**
@@ -68,8 +105,9 @@ function hexDigestScheme(name: string, algorithm: DigestAlgorithm, description: 
       return { scheme: name, params: {}, cost: {}, data: { expected } };
     },
     async verify(password, parsed) {
-      return equalBytes(digest(algorithm, password), (parsed.data as DigestData).expected);
+      return matches(digest(algorithm, password), parsed);
     },
+    wrap: digestWrap(() => hexZeros(DIGEST_BYTES[algorithm]), (password) => digest(algorithm, password)),
   };
 }
 
@@ -104,8 +142,9 @@ export const nthash: Scheme = {
     return { scheme: 'nthash', params: {}, cost: {}, data: { expected } };
   },
   async verify(password, parsed) {
-    return equalBytes(md4(utf16le(password)), (parsed.data as DigestData).expected);
+    return matches(md4(utf16le(password)), parsed);
   },
+  wrap: digestWrap(() => hexZeros(16), (password) => md4(utf16le(password))),
 };
 
 const MYSQL41_PATTERN = /^\*([0-9a-fA-F]{40})$/;
@@ -123,8 +162,9 @@ export const mysql41: Scheme = {
     return { scheme: 'mysql41', params: {}, cost: {}, data: { expected } };
   },
   async verify(password, parsed) {
-    return equalBytes(digest('sha1', digest('sha1', password)), (parsed.data as DigestData).expected);
+    return matches(digest('sha1', digest('sha1', password)), parsed);
   },
+  wrap: digestWrap(() => `*${hexZeros(20)}`, (password) => digest('sha1', digest('sha1', password))),
 };
 
 const POSTGRES_PATTERN = /^md5([0-9a-fA-F]{32})$/;
@@ -145,6 +185,13 @@ function requireInput(scheme: string, field: 'user' | 'salt', value: string | un
   return value;
 }
 
+/** MD5(password + user), or null for a login name no PostgreSQL role can have (nothing matches). */
+function postgresDigest(password: Uint8Array, extras: VerifyExtras): Uint8Array | null {
+  const user = encoder.encode(requireInput('postgres_md5', 'user', extras.user));
+  if (user.length > POSTGRES_MAX_USER_BYTES) return null;
+  return digest('md5', password, user);
+}
+
 export const postgres_md5: Scheme = {
   name: 'postgres_md5',
   description: 'PostgreSQL md5 password (md5 + MD5(password + user)): pg_authid before SCRAM; needs "user"',
@@ -157,10 +204,11 @@ export const postgres_md5: Scheme = {
     return { scheme: 'postgres_md5', params: {}, cost: {}, data: { expected } };
   },
   async verify(password, parsed, _env, extras: VerifyExtras) {
-    const user = encoder.encode(requireInput('postgres_md5', 'user', extras.user));
-    if (user.length > POSTGRES_MAX_USER_BYTES) return false;
-    return equalBytes(digest('md5', password, user), (parsed.data as DigestData).expected);
+    return matches(postgresDigest(password, extras), parsed);
   },
+  // The user is not part of the string, so the blank is only the prefix; a login of a wrapped
+  // hash needs the request's "user" as a login of the legacy hash does.
+  wrap: digestWrap(() => `md5${hexZeros(16)}`, (password, _parsed, extras) => postgresDigest(password, extras)),
 };
 
 interface JoomlaData extends DigestData {
@@ -189,9 +237,12 @@ export const joomla_md5: Scheme = {
     return { scheme: 'joomla_md5', params: { salt_chars: salt.length }, cost: {}, saltBytes: salt.length, data: { expected, salt } };
   },
   async verify(password, parsed) {
-    const { expected, salt } = parsed.data as JoomlaData;
-    return equalBytes(digest('md5', password, salt), expected);
+    return matches(digest('md5', password, (parsed.data as JoomlaData).salt), parsed);
   },
+  wrap: digestWrap(
+    (parsed) => `${hexZeros(16)}:${decoder.decode((parsed.data as JoomlaData).salt)}`,
+    (password, parsed) => digest('md5', password, (parsed.data as JoomlaData).salt),
+  ),
 };
 
 /**
@@ -216,6 +267,25 @@ interface SaltedData extends DigestData {
   algorithm: DigestAlgorithm;
   prefix: boolean;
   saltEncoding: 'utf8' | 'hex' | 'b64';
+  /** How the digest is written in the string. */
+  encoding: 'hex' | 'b64';
+}
+
+/**
+ * The salted digest of `password` with the request's salt, decoded as the string says. A missing
+ * salt is a missing input and a bad one an invalid request: in neither case is there a digest.
+ */
+function saltedDigestOf(password: Uint8Array, data: SaltedData, extras: VerifyExtras): Uint8Array {
+  const { algorithm, prefix, saltEncoding } = data;
+  const saltText = requireInput('salted_digest', 'salt', extras.salt);
+  if (saltText.length > SALTED_MAX_SALT_CHARS) {
+    throw new HashdError('invalid_request', `salt is longer than ${SALTED_MAX_SALT_CHARS} characters`, { details: { field: 'salt' } });
+  }
+  const salt = saltEncoding === 'utf8' ? encoder.encode(saltText) : saltEncoding === 'hex' ? fromHex(saltText) : fromBase64(saltText);
+  if (!salt) {
+    throw new HashdError('invalid_request', `salt is not valid ${saltEncoding === 'hex' ? 'hex' : 'base64'}`, { details: { field: 'salt' } });
+  }
+  return prefix ? digest(algorithm, salt, password) : digest(algorithm, password, salt);
 }
 
 export const salted_digest: Scheme = {
@@ -239,20 +309,21 @@ export const salted_digest: Scheme = {
       params: { algorithm, pos: m[2] as string, salt: saltEncoding, enc: encoding },
       cost: {},
       variant: algorithm,
-      data: { expected, algorithm, prefix, saltEncoding },
+      data: { expected, algorithm, prefix, saltEncoding, encoding },
     };
   },
   async verify(password, parsed, _env, extras) {
-    const { expected, algorithm, prefix, saltEncoding } = parsed.data as SaltedData;
-    const saltText = requireInput('salted_digest', 'salt', extras.salt);
-    if (saltText.length > SALTED_MAX_SALT_CHARS) {
-      throw new HashdError('invalid_request', `salt is longer than ${SALTED_MAX_SALT_CHARS} characters`, { details: { field: 'salt' } });
-    }
-    const salt = saltEncoding === 'utf8' ? encoder.encode(saltText) : saltEncoding === 'hex' ? fromHex(saltText) : fromBase64(saltText);
-    if (!salt) {
-      throw new HashdError('invalid_request', `salt is not valid ${saltEncoding === 'hex' ? 'hex' : 'base64'}`, { details: { field: 'salt' } });
-    }
-    const computed = prefix ? digest(algorithm, salt, password) : digest(algorithm, password, salt);
-    return equalBytes(computed, expected);
+    return matches(saltedDigestOf(password, parsed.data as SaltedData, extras), parsed);
   },
+  // The salt stays in its column, so the blank is the settings with a zero digest in the string's
+  // own encoding. The default salt decoding (utf8) is left implicit, its one canonical spelling.
+  wrap: digestWrap(
+    (parsed) => {
+      const { algorithm, prefix, saltEncoding, encoding } = parsed.data as SaltedData;
+      const zeros = new Uint8Array(DIGEST_BYTES[algorithm]);
+      const salt = saltEncoding === 'utf8' ? '' : `,salt=${saltEncoding}`;
+      return `$salted$${algorithm},pos=${prefix ? 'prefix' : 'suffix'}${salt},enc=${encoding}$${encoding === 'hex' ? hexZeros(zeros.length) : toBase64(zeros)}`;
+    },
+    (password, parsed, extras) => saltedDigestOf(password, parsed.data as SaltedData, extras),
+  ),
 };

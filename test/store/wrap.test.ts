@@ -1,0 +1,135 @@
+/**
+ * The wrap-upgrade against both backends: 10,000 weak stored hashes wrapped into argon2id, no weak
+ * hash left, a sample of logins with the original passwords valid and upgraded to plain argon2id,
+ * password changes during the job never overwritten, and a job that died mid-way resumed from its
+ * cursor without redoing finished rows.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CredentialStore, Database } from '../../src/db/index';
+import { nodeSchemeEnv } from '../../src/entry/runtime-node';
+import { startWrap } from '../../src/store/wrap';
+import { backends, openFresh } from '../db/_backends';
+import { registry } from '../helpers';
+import { makeStoreApp, ndjson, type StoreApp } from './_app';
+
+// Reference hashes with their passwords (hashcat self-tests and passlib fixtures).
+const REFERENCE = [
+  { hash: '$1$38652870$DUjsu4TTlTsOe/xxZ05uf/', password: 'hashcat' },
+  { hash: '$P$946647711V1klyitUYhtB8Yw5DMA/w.', password: 'hashcat' },
+  { hash: 'sha1$fe76b$02d5916550edf7fc8c886f044887f4b1abf9b013', password: 'hashcat' },
+  { hash: '*FCF7C1B8749CF99D88E5F34271D636178FB5D130', password: 'hashcat' },
+  { hash: '{SSHA}FLzWcQqyle6Mo7NvrwXCMAmRzXQxNjYxMTYzNw==', password: 'hashcat' },
+];
+const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+
+function rows(count: number): { userId: string; hash: string }[] {
+  return Array.from({ length: count }, (_, i) => {
+    const userId = `w-${String(i).padStart(5, '0')}`;
+    if (i % 10 === 9) return { userId, hash: REFERENCE[(i / 10) % REFERENCE.length | 0]?.hash as string };
+    return { userId, hash: md5(`pw-${i}`) };
+  });
+}
+const passwordOf = (i: number): string => (i % 10 === 9 ? (REFERENCE[(i / 10) % REFERENCE.length | 0]?.password as string) : `pw-${i}`);
+
+async function waitDone(s: StoreApp, tenant: 'acme' | 'beta' = 'acme'): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 600; i++) {
+    const status = (await (await s.call('/v1/admin/wrap', { tenant })).json()) as Record<string, unknown>;
+    if (status.state !== 'running') return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('wrap did not finish');
+}
+
+describe.each(backends)('wrap on $name', (backend) => {
+  let database: Database;
+  let s: StoreApp;
+
+  beforeAll(async () => {
+    if (backend.skipReason) return;
+    database = await openFresh(backend);
+    s = makeStoreApp(database);
+  });
+  afterAll(async () => {
+    await database?.close();
+    await backend.cleanup();
+  });
+
+  it.skipIf(backend.skipReason !== undefined)('wraps 10,000 weak rows, leaves no weak hash, and logins upgrade to plain argon2id', async () => {
+    const data = rows(10_000);
+    expect(await (await s.call('/v1/import', { method: 'POST', body: ndjson(data) })).json()).toMatchObject({ imported: 10_000, rejected: 0 });
+    await s.call('/v1/users/strong/password', { method: 'PUT', json: { password: 'strong-pw' } });
+    const strongHash = (await s.store.get('acme', 'strong'))?.hash;
+
+    const start = await s.call('/v1/admin/wrap', { method: 'POST' });
+    expect(start.status).toBe(202);
+    expect(await start.json()).toMatchObject({ state: 'running', total: 10_000 });
+    // Password changes while the job runs are never overwritten by it.
+    const changed = ['w-00003', 'w-07777', 'w-09999'];
+    for (const userId of changed) await s.call(`/v1/users/${userId}/password`, { method: 'PUT', json: { password: `changed-${userId}` } });
+    expect((await s.call('/v1/admin/wrap', { method: 'POST' })).status).toBe(409);
+
+    const status = await waitDone(s);
+    expect(status).toMatchObject({ state: 'done', processed: 10_000, total: 10_000 });
+    expect(status.wrapped).toBeGreaterThanOrEqual(10_000 - changed.length);
+    expect(status.rowsPerSecond).toBeGreaterThan(0);
+
+    const inventory = (await (await s.call('/v1/admin/inventory')).json()) as { schemes: { scheme: string; count: number }[]; wrapped: number; upgradesByDay: { kind: string; count: number }[] };
+    const weak = inventory.schemes.filter((x) => registry.get(x.scheme)?.wrap);
+    expect(weak).toEqual([]);
+    expect(inventory.wrapped).toBe(status.wrapped);
+    expect(inventory.upgradesByDay.find((u) => u.kind === 'wrap')?.count).toBe(status.wrapped);
+    expect((await s.store.get('acme', 'strong'))?.hash).toBe(strongHash);
+    const sample = await s.store.get('acme', 'w-00010');
+    expect(sample).toMatchObject({ scheme: 'hashd_wrapped', wrapped: true, source: 'wrap' });
+    expect(sample?.hash).not.toContain(md5('pw-10'));
+
+    for (const userId of changed) {
+      expect(await (await s.call('/v1/login', { json: { userId, password: `changed-${userId}` } })).json()).toEqual({ valid: true, upgraded: false });
+    }
+    for (let i = 0; i < 10_000; i += 197) {
+      const userId = `w-${String(i).padStart(5, '0')}`;
+      if (changed.includes(userId)) continue;
+      expect(await (await s.call('/v1/login', { json: { userId, password: `x${passwordOf(i)}` } })).json(), userId).toEqual({ valid: false, upgraded: false });
+      expect(await (await s.call('/v1/login', { json: { userId, password: passwordOf(i) } })).json(), userId).toEqual({ valid: true, upgraded: true });
+      const row = await s.store.get('acme', userId);
+      expect(row, userId).toMatchObject({ scheme: 'argon2id', wrapped: false, source: 'login_upgrade' });
+      expect(row?.hash, userId).toMatch(/^\$argon2id\$v=19\$/);
+    }
+  });
+
+  it.skipIf(backend.skipReason !== undefined)('resumes a job that died mid-way from its cursor', async () => {
+    const tenant = 'beta';
+    await s.call('/v1/import', { tenant, method: 'POST', body: ndjson(rows(1200)) });
+    const deps = { store: s.store, crypt: s.crypt, registry, env: nodeSchemeEnv() };
+    // A store that "crashes" after three batches: progress stops being written and the job is
+    // never finished, as when the process dies.
+    let batches = 0;
+    const dying: CredentialStore = {
+      ...s.store,
+      async updateJobProgress(...args) {
+        if (++batches > 3) throw new Error('process died');
+        return s.store.updateJobProgress(...args);
+      },
+      async finishJob() {
+        return false;
+      },
+    };
+    const first = await startWrap({ ...deps, store: dying }, tenant, { batchSize: 100, concurrency: 2 });
+    await expect(first.done).rejects.toThrow('process died');
+    const crashed = await s.store.getJob(tenant, 'wrap');
+    expect(crashed).toMatchObject({ state: 'running', processed: 300, cursor: 'w-00299' });
+
+    // Another start while it still looks alive is refused; once stale, it resumes.
+    await expect(startWrap(deps, tenant, { batchSize: 100 })).rejects.toMatchObject({ code: 'conflict' });
+    const resumed = await startWrap(deps, tenant, { batchSize: 100, concurrency: 2, staleAfterMs: 0 });
+    expect(resumed.job.id).toBe(crashed?.id);
+    const done = await resumed.done;
+    expect(done).toMatchObject({ state: 'done', processed: 1200 });
+    const inventory = await s.store.inventory(tenant);
+    expect(inventory.byScheme).toEqual([{ scheme: 'hashd_wrapped', count: 1200 }]);
+    // Rows wrapped before the crash were not wrapped twice: one wrap event per row.
+    expect(inventory.upgradesByDay.filter((u) => u.kind === 'wrap').reduce((n, u) => n + u.count, 0)).toBe(1200);
+    expect(await (await s.call('/v1/login', { tenant, json: { userId: 'w-00150', password: 'pw-150' } })).json()).toEqual({ valid: true, upgraded: true });
+  });
+});
