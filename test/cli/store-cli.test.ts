@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const bin = new URL('../../bin/hashd.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'hashd-cli-store-'));
-const env = { ...process.env, HASHD_DATA_DIR: join(dir, 'data'), DATABASE_URL: '' };
+const env: Record<string, string | undefined> = { ...process.env, HASHD_DATA_DIR: join(dir, 'data'), DATABASE_URL: '' };
 
 async function hashd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -26,7 +26,7 @@ async function hashd(...args: string[]): Promise<{ code: number; stdout: string;
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('hashd migrate, import, inventory', () => {
+describe('hashd migrate, import, inventory, wrap', () => {
   it('imports a dump with a summary and rows/s, idempotently, and reports the inventory', async () => {
     expect(await hashd('migrate')).toMatchObject({ code: 0, stdout: 'migrations applied (pglite)\n' });
     const file = join(dir, 'dump.ndjson');
@@ -52,6 +52,20 @@ describe('hashd migrate, import, inventory', () => {
       ['md5_crypt', 300],
     ]);
     expect(JSON.parse((await hashd('inventory')).stdout)).toMatchObject({ total: 0 });
+
+    // Cheap argon2 for the wrap (a test policy, weak on purpose).
+    const wrapEnv = ['HASHD_POLICY__allow_weak_params=true', 'HASHD_POLICY__params__argon2id__memory_cost=256', 'HASHD_POLICY__params__argon2id__time_cost=1'];
+    for (const kv of wrapEnv) {
+      const [k, v] = kv.split('=') as [string, string];
+      env[k] = v;
+    }
+    const wrap = await hashd('wrap', '--tenant', 'acme');
+    expect(wrap.code).toBe(0);
+    expect(JSON.parse(wrap.stdout)).toMatchObject({ state: 'done', processed: 800, total: 800, wrapped: 800 });
+    expect(wrap.stderr).toMatch(/800\/800 rows +\d+ rows\/s +wrapped 800/);
+    const after = JSON.parse((await hashd('inventory', '--tenant', 'acme')).stdout) as { wrapped: number; schemes: { scheme: string; count: number }[] };
+    expect(after.wrapped).toBe(800);
+    expect(after.schemes.map((s) => [s.scheme, s.count])).toEqual([['hashd_wrapped', 800]]);
   });
 
   it('explains bad usage', async () => {

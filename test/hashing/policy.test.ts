@@ -216,3 +216,17 @@ describe('dummyVerify', () => {
     expect(argon).toHaveBeenCalledTimes(3);
   });
 });
+
+describe('locked accounts', () => {
+  it('verify as false after the time of a real verify, never as a match or an error', async () => {
+    const { crypt, limiter } = makeCrypt();
+    await crypt.dummyVerify('warm-up');
+    for (const marker of ['', '!', '*', '!!', '*LK*', '!$6$rounds=5000$salt$abc', `!${'a'.repeat(40)}`]) {
+      const before = limiter.stats().completed;
+      const result = await crypt.verify('anything', marker);
+      expect(result.valid, marker).toBe(false);
+      expect(result.newHash).toBeUndefined();
+      expect(limiter.stats().completed - before, marker).toBe(1);
+    }
+  });
+});
