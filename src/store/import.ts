@@ -4,7 +4,7 @@
  * The input streams through: NDJSON lines `{userId, hash, salt?, user?}` or CSV with a header row
  * (`userId,hash[,salt][,user]`). Each row is identified against the policy's accepted schemes;
  * good rows are written in transactional batches while the next batch is being parsed, so memory
- * stays at two batches whatever the size of the dump. A failure or a dropped connection leaves
+ * stays at a few batches whatever the size of the dump. A failure or a dropped connection leaves
  * whole batches only, and since an import skips rows already stored (unless asked to overwrite),
  * rerunning the same file completes it.
  */
@@ -19,6 +19,8 @@ export interface ImportOptions {
   format: ImportFormat;
   onConflict: ImportConflict;
   batchSize?: number;
+  /** Batches written at once, each lane in order (default 2). */
+  writers?: number;
   /** Called after every written batch. */
   onProgress?: (progress: { rows: number; imported: number; skipped: number; rejected: number }) => void;
 }
@@ -136,43 +138,55 @@ async function* csvRows(source: AsyncIterable<Uint8Array>): AsyncIterable<RawRow
   }
 }
 
+/**
+ * Rows are spread over `writers` lanes by user id, each lane writing its batches in order on its
+ * own connection: two lanes keep PostgreSQL busy on both cores while this process parses, and
+ * since a user id always lands in the same lane, a user repeated in the dump is still settled in
+ * file order (skip keeps the first row, overwrite the last).
+ */
+function laneOf(userId: string, lanes: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) h = Math.imul(h ^ userId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
 export async function importCredentials(deps: ImportDeps, tenant: string, source: AsyncIterable<Uint8Array>, options: ImportOptions): Promise<ImportSummary> {
   const { store, crypt } = deps;
   const batchSize = options.batchSize ?? 5000;
   const summary: ImportSummary = { imported: 0, skipped: 0, rejected: 0, errors: [] };
   let rows = 0;
-  let batch: ImportRow[] = [];
-  let writing: Promise<void> = Promise.resolve();
+  const lanes = Array.from({ length: Math.max(1, options.writers ?? 2) }, () => ({ batch: [] as ImportRow[], writing: Promise.resolve() }));
 
   const fail = (line: number, code: ErrorCode): void => {
     summary.rejected++;
     if (summary.errors.length < MAX_ERRORS) summary.errors.push({ line, code });
   };
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const current = batch;
-    batch = [];
-    await writing;
-    writing = store.importBatch(tenant, current, options.onConflict).then((result) => {
+  const flush = async (lane: (typeof lanes)[number]): Promise<void> => {
+    if (lane.batch.length === 0) return;
+    const current = lane.batch;
+    lane.batch = [];
+    await lane.writing;
+    lane.writing = store.importBatch(tenant, current, options.onConflict).then((result) => {
       summary.imported += result.inserted;
       summary.skipped += result.skipped;
       options.onProgress?.({ rows, imported: summary.imported, skipped: summary.skipped, rejected: summary.rejected });
     });
-    // Surface a failed write at the next flush without an unhandled rejection meanwhile.
-    writing.catch(() => undefined);
+    // Surface a failed write at the lane's next flush without an unhandled rejection meanwhile.
+    lane.writing.catch(() => undefined);
   };
+  const settle = (): Promise<unknown> => Promise.all(lanes.map((lane) => lane.writing.catch(() => undefined)));
 
   const reader = options.format === 'csv' ? csvRows(source) : ndjsonRows(source);
   try {
     await readAll();
   } catch (err) {
-    // Settle the batch in flight before reporting the failure, so that when this function
+    // Settle the batches in flight before reporting the failure, so that when this function
     // returns the stored state is final: whole batches only.
-    await writing.catch(() => undefined);
+    await settle();
     throw err;
   }
-  await flush();
-  await writing;
+  for (const lane of lanes) await flush(lane);
+  await Promise.all(lanes.map((lane) => lane.writing));
   return summary;
 
   async function readAll(): Promise<void> {
@@ -182,14 +196,17 @@ export async function importCredentials(deps: ImportDeps, tenant: string, source
         fail(item.line, item.error);
         continue;
       }
+      let row: ImportRow;
       try {
-        batch.push(toImportRow(crypt, item.value));
+        row = toImportRow(crypt, item.value);
       } catch (err) {
         if (!isHashdError(err)) throw err;
         fail(item.line, err.code);
         continue;
       }
-      if (batch.length >= batchSize) await flush();
+      const lane = lanes[laneOf(row.userId, lanes.length)] as (typeof lanes)[number];
+      lane.batch.push(row);
+      if (lane.batch.length >= batchSize) await flush(lane);
     }
   }
 }

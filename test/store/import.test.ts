@@ -117,6 +117,18 @@ describe.each(backends)('import on $name', (backend) => {
     expect((await s.store.inventory(tenant)).total).toBe(expected);
   });
 
+  it.skipIf(backend.skipReason !== undefined)('settles a user repeated across batches in file order: skip keeps the first, overwrite the last', async () => {
+    const lines = (first: string, last: string): AsyncIterable<Uint8Array> => {
+      const rows = [{ userId: 'dup', hash: first }, ...Array.from({ length: 3000 }, (_, i) => ({ userId: `filler-${i}`, hash: GOOD[0] })), { userId: 'dup', hash: last }];
+      return chunked(rows.map((r) => JSON.stringify(r)).join('\n'), 4096);
+    };
+    const deps = { store: s.store, crypt: s.crypt };
+    await importCredentials(deps, 'order', lines(GOOD[1] as string, GOOD[2] as string), { format: 'ndjson', onConflict: 'skip', batchSize: 500 });
+    expect((await s.store.get('order', 'dup'))?.hash).toBe(GOOD[1]);
+    await importCredentials(deps, 'order', lines(GOOD[3] as string, GOOD[4] as string), { format: 'ndjson', onConflict: 'overwrite', batchSize: 500 });
+    expect((await s.store.get('order', 'dup'))?.hash).toBe(GOOD[4]);
+  });
+
   it.skipIf(backend.skipReason !== undefined)('refuses a body that is not UTF-8', async () => {
     const bytes = new Uint8Array([...new TextEncoder().encode('{"userId":"x","hash":"'), 0xc3, 0x28, ...new TextEncoder().encode('"}\n')]);
     const res = await s.call('/v1/import', { method: 'POST', body: bytes });
