@@ -22,4 +22,4 @@ VOLUME ["/var/lib/hashd"]
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s --retries=3 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Outside loopback hashd requires HASHD_API_KEYS (or HASHD_ALLOW_INSECURE=1 by name).
-CMD ["node", "--import", "tsx", "src/entry/node.ts"]
+CMD ["node", "src/entry/launch.cjs", "src/entry/node.ts"]

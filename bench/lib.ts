@@ -28,7 +28,7 @@ export async function freePort(): Promise<number> {
 /** Starts `npm start`'s entry point with extra environment, and waits until /healthz answers. */
 export async function startService(env: Record<string, string> = {}): Promise<Service> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['src/entry/launch.cjs', 'src/entry/node.ts'], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -3,7 +3,6 @@
  * with the date, the machine and the versions. `npm run bench -- --only core --seconds 5` runs a
  * part, shorter.
  */
-import '../src/entry/threadpool';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { coreBench } from './core';

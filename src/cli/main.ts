@@ -2,7 +2,6 @@
  * The `hashd` command line. Each subcommand is a small function; this file only dispatches and
  * turns errors into exit codes (0 ok, 1 check failed, 2 usage or configuration error).
  */
-import '../entry/threadpool';
 import { readFileSync } from 'node:fs';
 import { PolicyError, parsePolicyText, resolvePolicy } from '../hashing/policy-config';
 import { createRegistry } from '../hashing/registry';

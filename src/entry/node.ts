@@ -2,7 +2,6 @@
  * The Node.js server: configuration from the environment, pino logs, the native hashing backend,
  * @hono/node-server, and a graceful drain on SIGTERM/SIGINT.
  */
-import './threadpool';
 import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { createApp } from '../app';

@@ -12,6 +12,7 @@ import type { Registry } from '../hashing/registry';
 import type { ParamValue, SchemeEnv } from '../hashing/scheme';
 import { argon2id } from '../hashing/schemes/argon2';
 import { WRAPPED_SCHEME, wrapLegacyHash } from '../hashing/schemes/wrapped';
+import { createLimiter } from '../hashing/limiter';
 
 export interface WrapDeps {
   store: CredentialStore;
@@ -94,6 +95,7 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
   const { store, registry, env } = deps;
   const schemes = ((job.params as { schemes?: string[] }).schemes ?? []).filter((s) => registry.get(s)?.wrap);
   const concurrency = Math.max(1, options.concurrency ?? 1);
+  const hashing = createLimiter({ concurrency, maxQueue: Number.MAX_SAFE_INTEGER });
   const batchSize = options.batchSize ?? 256;
   const params = argon2Params(deps.crypt);
   let cursor = job.cursor ?? undefined;
@@ -131,11 +133,13 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
             // A stored hash that no longer parses is left for a human; the inventory shows it.
             continue;
           }
-          const hash = await wrapLegacyHash(scheme, parsed, params, env);
+          const hash = await hashing.run(() => wrapLegacyHash(scheme, parsed, params, env));
           if (await store.compareAndSwap(tenant, row.userId, row.hash, { hash, scheme: WRAPPED_SCHEME, wrapped: true, source: 'wrap' })) swapped++;
         }
       };
-      await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+      // Twice as many workers as hashing slots: while one waits for its compare-and-swap, another
+      // hashes, so the slots never idle on a database round trip.
+      await Promise.all(Array.from({ length: Math.min(concurrency * 2, rows.length) }, worker));
       processed += rows.length;
       wrapped += swapped;
       cursor = rows[rows.length - 1]?.userId;

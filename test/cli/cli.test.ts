@@ -9,7 +9,7 @@ import { findTenant } from '../../src/routes/auth';
 import { parseApiKeys } from '../../src/config';
 
 const run = promisify(execFile);
-const bin = new URL('../../bin/hashd.mjs', import.meta.url).pathname;
+const bin = new URL('../../bin/hashd.cjs', import.meta.url).pathname;
 
 async function hashd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const bin = new URL('../../bin/hashd.mjs', import.meta.url).pathname;
+const bin = new URL('../../bin/hashd.cjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'hashd-cli-store-'));
 const env: Record<string, string | undefined> = { ...process.env, HASHD_DATA_DIR: join(dir, 'data'), DATABASE_URL: '' };
 
