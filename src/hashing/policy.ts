@@ -59,6 +59,8 @@ interface Resolved {
 }
 
 const encoder = new TextEncoder();
+/** The family of the locked-account markers (schemes/disabled.ts, Django's unusable passwords). */
+const DISABLED_FAMILY = 'disabled';
 
 export class CryptContext {
   readonly policy: ResolvedPolicy;
@@ -109,6 +111,8 @@ export class CryptContext {
   private rankOf(scheme: Scheme): number | undefined {
     const direct = this.rank.get(scheme.name);
     if (direct !== undefined) return direct;
+    // Locked-account markers are accepted under every policy: they never match, never err.
+    if (scheme.family === DISABLED_FAMILY) return this.policy.schemes.length + 1;
     if (scheme.family !== undefined && this.families.has(scheme.family)) return this.policy.schemes.length;
     return undefined;
   }
@@ -155,6 +159,8 @@ export class CryptContext {
 
   private reasons(scheme: Scheme, parsed: ParsedHash): string[] {
     const reasons: string[] = [];
+    // A locked account has nothing to upgrade: it is unlocked by setting a password.
+    if (scheme.family === DISABLED_FAMILY) return reasons;
     if (!this.rank.has(scheme.name)) reasons.push('outdated_variant');
     else if (this.policy.deprecated.includes(scheme.name)) reasons.push('deprecated_scheme');
     if (scheme.currentVariant !== undefined && parsed.variant !== undefined && parsed.variant !== scheme.currentVariant) {
@@ -239,7 +245,7 @@ export class CryptContext {
     const extras: VerifyExtras = {};
     if (options.salt !== undefined) extras.salt = options.salt;
     if (options.user !== undefined) extras.user = options.user;
-    if (scheme.family === 'disabled') {
+    if (scheme.family === DISABLED_FAMILY) {
       // A locked account must not answer faster than a real one: spend a default verify.
       await this.dummyVerify(password, options.signal ? { signal: options.signal } : {});
       return { ...base, valid: false };

@@ -230,3 +230,13 @@ describe('locked accounts', () => {
     }
   });
 });
+
+describe('locked accounts under a narrow policy', () => {
+  it('still verify as false with no rehash, even when the policy lists no marker scheme', async () => {
+    const { crypt } = makeCrypt({ schemes: ['argon2id', 'bcrypt'] });
+    for (const marker of ['', '!', '*', `!${'b'.repeat(40)}`]) {
+      await expect(crypt.verify('x', marker), marker).resolves.toMatchObject({ valid: false, needsRehash: false, reasons: [] });
+      expect(crypt.needsUpdate(marker), marker).toMatchObject({ needsRehash: false });
+    }
+  });
+});

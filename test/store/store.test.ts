@@ -131,6 +131,22 @@ describe.each(backends)('store on $name', (backend) => {
     expect((await s.app.request('/v1/export')).status).toBe(401);
   });
 
+  it.skipIf(backend.skipReason !== undefined)('describes the store endpoints in OpenAPI', async () => {
+    const doc = (await (await s.app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const [path, method] of [
+      ['/v1/users/{userId}/password', 'put'],
+      ['/v1/users/{userId}', 'delete'],
+      ['/v1/login', 'post'],
+      ['/v1/import', 'post'],
+      ['/v1/export', 'get'],
+      ['/v1/admin/wrap', 'post'],
+      ['/v1/admin/wrap', 'get'],
+      ['/v1/admin/inventory', 'get'],
+    ] as const) {
+      expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    }
+  });
+
   it.skipIf(backend.skipReason !== undefined)('exports NDJSON that imports back unchanged', async () => {
     const text = await (await s.call('/v1/export')).text();
     const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
