@@ -18,7 +18,7 @@ const files = Object.values(loadVectorFiles());
 const seeds = [
   ...files.flatMap((f) => f.vectors.filter((v) => !v.default_cost).map((v) => v.hash)),
   ...files.flatMap((f) => (f.malformed ?? []).map((m) => m.hash)),
-  ...(loadHashcatExamples() ?? []).map((e) => e.hash),
+  ...loadHashcatExamples().map((e) => e.hash),
 ];
 
 // Every scheme listed (ambiguous and plaintext ones too), so every parser is exercised.

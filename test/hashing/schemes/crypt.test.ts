@@ -95,9 +95,9 @@ describe('the node:crypto path (runtimes without WebAssembly)', () => {
 });
 
 describe("hashcat's published examples", () => {
-  const examples = loadHashcatExamples()?.filter((e) => (SCHEMES as readonly string[]).includes(e.scheme) && e.valid !== null) ?? [];
+  const examples = loadHashcatExamples().filter((e) => (SCHEMES as readonly string[]).includes(e.scheme) && e.valid !== null);
 
-  it.skipIf(loadHashcatExamples() === undefined).each(examples.map((e) => [e.id, e] as const))('%s', async (_id, e) => {
+  it.each(examples.map((e) => [e.id, e] as const))('%s', async (_id, e) => {
     await expect(only(e.scheme).verify(e.password, e.hash, { rehash: false })).resolves.toMatchObject({ scheme: e.scheme, valid: e.valid });
   });
 });

@@ -68,9 +68,9 @@ describe.each(SCHEMES)('%s fixtures', (scheme) => {
 
 describe("hashcat's published examples", () => {
   const all = loadHashcatExamples();
-  const examples = all?.filter((e) => (SCHEMES as readonly string[]).includes(e.scheme) && e.valid !== null) ?? [];
+  const examples = all.filter((e) => (SCHEMES as readonly string[]).includes(e.scheme) && e.valid !== null);
 
-  it.skipIf(all === undefined).each(examples.map((e) => [e.id, e] as const))('%s', async (_id, e) => {
+  it.each(examples.map((e) => [e.id, e] as const))('%s', async (_id, e) => {
     await expect(only(e.scheme).verify(e.password, e.hash, { rehash: false })).resolves.toMatchObject({ scheme: e.scheme, valid: e.valid });
   });
 });
