@@ -3,99 +3,10 @@
  * $sha256$, $sha512$ with a salt/password template, and $hmac-<alg>$. Vectors come from
  * test/vectors/beyond.json, which includes Kratos' own published test hashes.
  */
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HashdError } from '../../../src/errors';
-import type { Scheme } from '../../../src/hashing/scheme';
-import { loadVectorFiles, makeCrypt, registry, type TestCrypt, type Vector, type VectorFile } from '../../helpers';
+import { registry } from '../../helpers';
+import { loadVectors, cryptFor, errorCode, first, fixtureSuite, fuzzSuite } from './_fixtures';
 
-// ---- fixture runner (the same few lines open each framework scheme test file) ----------------
-const REFUSED = ['malformed_hash', 'hash_cost_exceeds_cap'];
-const FILES = loadVectorFiles();
-const loadVectors = (file: string): VectorFile => FILES[file] as VectorFile;
-const crypts = new Map<string, TestCrypt>();
-/** The default policy, or one naming the scheme when the default cannot accept it (ambiguous, plaintext). */
-function cryptFor(name: string): TestCrypt['crypt'] {
-  const scheme = registry.get(name);
-  const key = scheme?.ambiguous || scheme?.plaintext ? name : '';
-  let made = crypts.get(key);
-  if (!made) crypts.set(key, (made = makeCrypt(key ? { schemes: ['argon2id', name], default: 'argon2id' } : {})));
-  return made.crypt;
-}
-async function errorCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(HashdError);
-    return (err as HashdError).code;
-  }
-  return 'no error';
-}
-const first = (file: VectorFile, scheme: string): Vector => file.vectors.find((v) => v.scheme === scheme) as Vector;
-interface FixtureOptions {
-  /** Why a vector cannot be checked (null: check it). */
-  skip?: (v: Vector) => string | null;
-  /** `scheme: why` of malformed fixtures that no longer have the scheme's shape at all. */
-  notThisShape?: readonly string[];
-  /** Other schemes that rightly claim the same strings first (Django's `!` marker is also `disabled`'s). */
-  sameStrings?: Readonly<Record<string, readonly string[]>>;
-}
-function fixtureSuite(file: string, schemes: readonly string[], opts: FixtureOptions = {}): void {
-  const data = loadVectors(file);
-  describe(`${file}.json`, () => {
-    for (const scheme of schemes) {
-      const vectors = data.vectors.filter((v) => v.scheme === scheme) as Vector[];
-      it(`${scheme} has vectors`, () => expect(vectors.length).toBeGreaterThan(0));
-      vectors.forEach((v, i) => {
-        const skip = opts.skip?.(v) ?? null;
-        it.skipIf(skip !== null)(`${scheme} #${i} ${v.note ?? ''} ${skip ?? ''}`, async () => {
-          const crypt = cryptFor(scheme);
-          const names = [scheme, ...(opts.sameStrings?.[scheme] ?? [])];
-          const right = await crypt.verify(v.password, v.hash, { rehash: false });
-          expect(right.valid).toBe(v.expect ?? true);
-          expect(names).toContain(right.scheme);
-          await expect(crypt.verify(`${v.password}x`, v.hash, { rehash: false })).resolves.toMatchObject({ valid: false, scheme: right.scheme });
-          expect(crypt.identify(v.hash).scheme).toBe(right.scheme);
-        });
-      });
-      for (const m of (data.malformed ?? []).filter((x) => x.scheme === scheme)) {
-        it(`${scheme} malformed: ${m.why}`, async () => {
-          // A string that lost the scheme's shape is no longer this scheme's: it must not be claimed.
-          if (opts.notThisShape?.includes(`${scheme}: ${m.why}`)) expect(registry.candidates(m.hash).map((s) => s.name)).not.toContain(scheme);
-          else expect(REFUSED).toContain(await errorCode(cryptFor(scheme).verify('password', m.hash)));
-        });
-      }
-    }
-  });
-}
-/** identify is total and parse throws nothing but malformed_hash, whose message never quotes the input. */
-function fuzzSuite(names: readonly string[], seeds: readonly string[]): void {
-  it('identify and parse of random and mutated strings only ever throw malformed_hash', () => {
-    const schemes = names.map((n) => registry.get(n) as Scheme);
-    const mutated = fc
-      .tuple(fc.constantFrom(...seeds), fc.nat(), fc.nat(4), fc.string({ maxLength: 4 }))
-      .map(([seed, at, del, ins]) => seed.slice(0, at % (seed.length + 1)) + ins + seed.slice((at % (seed.length + 1)) + del));
-    const arb = fc.oneof(fc.string({ maxLength: 200 }), mutated, fc.constantFrom(...seeds).map((s) => s + '$'));
-    fc.assert(
-      fc.property(arb, (input) => {
-        for (const scheme of schemes) {
-          const claimed = scheme.identify(input);
-          expect(typeof claimed).toBe('boolean');
-          if (!claimed) continue;
-          try {
-            expect(scheme.parse(input).scheme).toBe(scheme.name);
-          } catch (err) {
-            expect(err).toBeInstanceOf(HashdError);
-            expect((err as HashdError).code).toBe('malformed_hash');
-            if (input.length >= 12) expect((err as HashdError).message).not.toContain(input);
-          }
-        }
-      }),
-      { numRuns: 3000 },
-    );
-  });
-}
-// ---- end of the fixture runner -----------------------------------------------------------------
 
 const KRATOS = ['kratos_md5', 'kratos_sha1', 'kratos_sha256', 'kratos_sha512', 'kratos_hmac'] as const;
 
