@@ -8,40 +8,18 @@ import { describe, expect, it, vi } from 'vitest';
 import { HashdError } from '../../../src/errors';
 import type { VerifyOptions } from '../../../src/hashing/policy';
 import { md5CryptChecksum, shaCryptChecksum, type Md5CryptData, type ShaCryptData } from '../../../src/hashing/schemes/crypt';
-import { loadHashcatExamples, loadVectorFiles, makeCrypt, registry, type Vector } from '../../helpers';
+import { loadHashcatExamples, makeCrypt, registry, type Vector } from '../../helpers';
+import { TYPED, only, outcome, vectorFile, wrong } from './_unix';
 
 const SCHEMES = ['md5_crypt', 'apr_md5_crypt', 'sha256_crypt', 'sha512_crypt', 'yescrypt'] as const;
-const TYPED = ['malformed_hash', 'hash_cost_exceeds_cap'];
-const file = (() => {
-  const loaded = loadVectorFiles().crypt;
-  if (!loaded) throw new Error('test/vectors/crypt.json is missing');
-  return loaded;
-})();
+const file = vectorFile('crypt');
 
 /** A CryptContext that accepts exactly `scheme` (argon2id is the default for new hashes). */
-function only(scheme: string): ReturnType<typeof makeCrypt>['crypt'] {
-  return makeCrypt({ schemes: ['argon2id', scheme], default: 'argon2id' }).crypt;
-}
-
-/** A password that differs from `password` in its first character. */
-function wrong(password: string): string {
-  return password.startsWith('X') ? `Y${password.slice(1)}` : `X${password.slice(1)}`;
-}
-
 function options(v: Vector): VerifyOptions {
   return { rehash: false, ...(v.user !== undefined && { user: v.user }), ...(v.salt !== undefined && { salt: v.salt }) };
 }
 
 /** The code of the HashdError a promise rejects with, or a description of what it did instead. */
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof HashdError ? err.code : `untyped error: ${String(err)}`;
-  }
-}
-
 function mutations(hash: string): string[] {
   return [hash.slice(0, -1), `${hash}.`, `${hash.slice(0, -1)}!`, hash.slice(0, hash.lastIndexOf('$') + 1)];
 }

@@ -5,12 +5,11 @@
  * published examples.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { HashdError } from '../../../src/errors';
 import { fromHex, h64EncodeInt, toHex } from '../../../src/hashing/encoding';
 import { desEncryptBlock } from '../../../src/hashing/schemes/des';
 import { loadHashcatExamples, loadVectorFiles, makeCrypt, registry, type Vector } from '../../helpers';
+import { TYPED, only, outcome, wrong } from './_unix';
 
-const TYPED = ['malformed_hash', 'hash_cost_exceeds_cap'];
 /**
  * A bare des_crypt string is only a shape (13 hash64 characters): a string of another length or
  * alphabet is not recognisable as one, and is refused as an unknown format instead.
@@ -19,24 +18,6 @@ function codesFor(scheme: string): string[] {
   return scheme === 'des_crypt' ? [...TYPED, 'unknown_hash_format'] : TYPED;
 }
 const files = loadVectorFiles();
-
-function only(scheme: string): ReturnType<typeof makeCrypt>['crypt'] {
-  return makeCrypt({ schemes: ['argon2id', scheme], default: 'argon2id' }).crypt;
-}
-
-/** A password that differs in its first character (DES crypt reads only the first 8 bytes). */
-function wrong(password: string): string {
-  return password.startsWith('X') ? `Y${password.slice(1)}` : `X${password.slice(1)}`;
-}
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof HashdError ? err.code : `untyped error: ${String(err)}`;
-  }
-}
 
 function bytes(hex: string): Uint8Array {
   const out = fromHex(hex);

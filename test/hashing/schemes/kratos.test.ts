@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { registry } from '../../helpers';
 import { loadVectors, cryptFor, errorCode, first, fixtureSuite, fuzzSuite } from './_fixtures';
 
-
 const KRATOS = ['kratos_md5', 'kratos_sha1', 'kratos_sha256', 'kratos_sha512', 'kratos_hmac'] as const;
 
 fixtureSuite('beyond', KRATOS);

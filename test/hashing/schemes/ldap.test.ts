@@ -5,33 +5,11 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { HashdError } from '../../../src/errors';
-import { loadHashcatExamples, loadVectorFiles, makeCrypt, registry, type Vector } from '../../helpers';
+import { loadHashcatExamples, makeCrypt, registry, type Vector } from '../../helpers';
+import { TYPED, only, outcome, vectorFile, wrong } from './_unix';
 
 const SCHEMES = ['ldap_md5', 'ldap_sha1', 'ldap_salted_md5', 'ldap_salted_sha1', 'ldap_salted_sha256', 'ldap_salted_sha512', 'ldap_crypt'] as const;
-const TYPED = ['malformed_hash', 'hash_cost_exceeds_cap'];
-const file = (() => {
-  const loaded = loadVectorFiles().ldap;
-  if (!loaded) throw new Error('test/vectors/ldap.json is missing');
-  return loaded;
-})();
-
-function only(scheme: string): ReturnType<typeof makeCrypt>['crypt'] {
-  return makeCrypt({ schemes: ['argon2id', scheme], default: 'argon2id' }).crypt;
-}
-
-/** A password that differs in its first character ({CRYPT} may wrap des_crypt, which reads 8 bytes). */
-function wrong(password: string): string {
-  return password.startsWith('X') ? `Y${password.slice(1)}` : `X${password.slice(1)}`;
-}
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof HashdError ? err.code : `untyped error: ${String(err)}`;
-  }
-}
+const file = vectorFile('ldap');
 
 describe.each(SCHEMES)('%s fixtures', (scheme) => {
   const vectors = file.vectors.filter((v) => v.scheme === scheme);

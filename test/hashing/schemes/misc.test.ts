@@ -6,35 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { HashdError } from '../../../src/errors';
-import { loadHashcatExamples, loadVectorFiles, makeCrypt, registry, type HashcatExample, type Vector } from '../../helpers';
+import { loadHashcatExamples, makeCrypt, registry, type HashcatExample, type Vector } from '../../helpers';
+import { TYPED, only, outcome, vectorFile, wrong } from './_unix';
 
 /** The reference file's lines also keep hashcat's own name and spelling of each example. */
 type HashcatLine = HashcatExample & { hashcat_name?: string; hashcat_hash?: string };
 
-const TYPED = ['malformed_hash', 'hash_cost_exceeds_cap'];
-const file = (() => {
-  const loaded = loadVectorFiles().beyond;
-  if (!loaded) throw new Error('test/vectors/beyond.json is missing');
-  return loaded;
-})();
-
-function only(scheme: string): ReturnType<typeof makeCrypt>['crypt'] {
-  return makeCrypt({ schemes: ['argon2id', scheme], default: 'argon2id' }).crypt;
-}
-
-function wrong(password: string): string {
-  return password.startsWith('X') ? `Y${password.slice(1)}` : `X${password.slice(1)}`;
-}
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof HashdError ? err.code : `untyped error: ${String(err)}`;
-  }
-}
+const file = vectorFile('beyond');
 
 /** Damaged copies of a hash; Joomla's salt may be 16-32 characters, so only its digest is cut. */
 function mutations(scheme: string, hash: string): string[] {

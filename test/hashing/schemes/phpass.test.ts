@@ -4,29 +4,11 @@
  * Drupal 7's _password_crypt checked against passlib's phpass) and hashcat's examples.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { HashdError } from '../../../src/errors';
 import { drupal7Checksum, phpassChecksum } from '../../../src/hashing/schemes/phpass';
 import { loadHashcatExamples, loadVectorFiles, makeCrypt, registry, type Vector } from '../../helpers';
+import { TYPED, only, outcome, wrong } from './_unix';
 
-const TYPED = ['malformed_hash', 'hash_cost_exceeds_cap'];
 const files = loadVectorFiles();
-
-function only(scheme: string): ReturnType<typeof makeCrypt>['crypt'] {
-  return makeCrypt({ schemes: ['argon2id', scheme], default: 'argon2id' }).crypt;
-}
-
-function wrong(password: string): string {
-  return password.startsWith('X') ? `Y${password.slice(1)}` : `X${password.slice(1)}`;
-}
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof HashdError ? err.code : `untyped error: ${String(err)}`;
-  }
-}
 
 const CASES: readonly [string, 'phpass' | 'beyond'][] = [
   ['phpass', 'phpass'],

@@ -4,39 +4,17 @@
  * published examples.
  */
 import { describe, expect, it } from 'vitest';
-import { HashdError } from '../../../src/errors';
 import type { VerifyOptions } from '../../../src/hashing/policy';
-import { loadHashcatExamples, loadVectorFiles, makeCrypt, registry, type Vector } from '../../helpers';
+import { loadHashcatExamples, makeCrypt, registry, type Vector } from '../../helpers';
+import { TYPED, only, outcome, vectorFile, wrong } from './_unix';
 
 const SCHEMES = ['hex_md5', 'hex_sha1', 'hex_sha256', 'hex_sha512', 'mysql41', 'postgres_md5', 'nthash'] as const;
-const TYPED = ['malformed_hash', 'hash_cost_exceeds_cap'];
 /** A bare digest is only a shape: a string of the wrong length or alphabet is no digest at all. */
 const BARE = ['hex_md5', 'hex_sha1', 'hex_sha256', 'hex_sha512', 'nthash'];
-const file = (() => {
-  const loaded = loadVectorFiles().raw;
-  if (!loaded) throw new Error('test/vectors/raw.json is missing');
-  return loaded;
-})();
-
-function only(scheme: string): ReturnType<typeof makeCrypt>['crypt'] {
-  return makeCrypt({ schemes: ['argon2id', scheme], default: 'argon2id' }).crypt;
-}
-
-function wrong(password: string): string {
-  return password.startsWith('X') ? `Y${password.slice(1)}` : `X${password.slice(1)}`;
-}
+const file = vectorFile('raw');
 
 function options(v: { user?: string }): VerifyOptions {
   return { rehash: false, ...(v.user !== undefined && { user: v.user }) };
-}
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof HashdError ? err.code : `untyped error: ${String(err)}`;
-  }
 }
 
 /** Whether some scheme other than `scheme` claims and parses `hash`: it is then another format's hash. */
