@@ -10,6 +10,8 @@ import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import type { PolicyFile } from '../../src/hashing/policy-config';
 import type { CryptContext } from '../../src/hashing/policy';
 import { guardStore } from '../../src/store/guard';
+import { afterAll, beforeAll } from 'vitest';
+import { openFresh, type Backend } from '../db/_backends';
 import { makeCrypt, registry } from '../helpers';
 import { memoryLogger } from '../routes/_harness';
 
@@ -62,4 +64,28 @@ export function makeStoreApp(
 
 export function ndjson(rows: readonly Record<string, unknown>[]): string {
   return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}
+
+/**
+ * Registers the hooks that give a describe block a fresh migrated database on `backend` and the
+ * service over it, closed and dropped afterwards. Read `.s` inside the tests.
+ */
+export function storeAppOn(backend: Backend): { readonly s: StoreApp } {
+  let database: Database | undefined;
+  let app: StoreApp | undefined;
+  beforeAll(async () => {
+    if (backend.skipReason) return;
+    database = await openFresh(backend);
+    app = makeStoreApp(database);
+  });
+  afterAll(async () => {
+    await database?.close();
+    await backend.cleanup();
+  });
+  return {
+    get s(): StoreApp {
+      if (!app) throw new Error(`the ${backend.name} store is not open`);
+      return app;
+    },
+  };
 }

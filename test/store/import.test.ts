@@ -4,10 +4,9 @@
  * only and completes on a rerun.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/index';
 import { importCredentials } from '../../src/store/import';
-import { backends, openFresh } from '../db/_backends';
-import { makeStoreApp, type StoreApp } from './_app';
+import { backends } from '../db/_backends';
+import { storeAppOn } from './_app';
 
 // Reference hashes (hashcat self-tests, password "hashcat") cycled through the dump.
 const GOOD = [
@@ -46,22 +45,12 @@ async function* chunked(text: string, size: number, stopAfter?: number): AsyncIt
 }
 
 describe.each(backends)('import on $name', (backend) => {
-  let database: Database;
-  let s: StoreApp;
+  const on = storeAppOn(backend);
   const { text, bad } = dump(100_000);
   const goodRows = 100_000 - bad.size;
 
-  beforeAll(async () => {
-    if (backend.skipReason) return;
-    database = await openFresh(backend);
-    s = makeStoreApp(database);
-  });
-  afterAll(async () => {
-    await database?.close();
-    await backend.cleanup();
-  });
-
   it.skipIf(backend.skipReason !== undefined)('imports 100,000 rows with bad rows mixed in, then the same file again changes nothing', async () => {
+    const s = on.s;
     const stream = new ReadableStream<Uint8Array>({
       async start(controller) {
         for await (const chunk of chunked(text, 64 * 1024)) controller.enqueue(chunk);
@@ -85,6 +74,7 @@ describe.each(backends)('import on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('overwrites only when asked', async () => {
+    const s = on.s;
     const line = `${JSON.stringify({ userId: 'user-1', hash: GOOD[0] })}\n`;
     expect(await (await s.call('/v1/import', { method: 'POST', body: line })).json()).toMatchObject({ imported: 0, skipped: 1 });
     expect((await s.store.get('acme', 'user-1'))?.hash).toBe(GOOD[1]);
@@ -94,6 +84,7 @@ describe.each(backends)('import on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('reads CSV with a header and quoted fields', async () => {
+    const s = on.s;
     const csv = 'userId,hash,user\ncsv-1,"$argon2id$v=19$m=256,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$hn7+SzhLFWN5L2vw5todiDT80rAFnVmYwlI26PSf7pM",\ncsv-2,md593a8cf6a7d43e3b5bcd2dc6abb3e02c6,27032153220030464358344758762807\ncsv-3,md593a8cf6a7d43e3b5bcd2dc6abb3e02c6,\n';
     const res = await s.call('/v1/import', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
     expect(await res.json()).toEqual({ imported: 2, skipped: 0, rejected: 1, errors: [{ line: 4, code: 'missing_hash_input' }] });
@@ -102,6 +93,7 @@ describe.each(backends)('import on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('a dropped connection leaves whole batches only, and a rerun completes the import', async () => {
+    const s = on.s;
     const tenant = 'beta';
     const small = dump(12_000).text;
     await expect(
@@ -118,6 +110,7 @@ describe.each(backends)('import on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('settles a user repeated across batches in file order: skip keeps the first, overwrite the last', async () => {
+    const s = on.s;
     const lines = (first: string, last: string): AsyncIterable<Uint8Array> => {
       const rows = [{ userId: 'dup', hash: first }, ...Array.from({ length: 3000 }, (_, i) => ({ userId: `filler-${i}`, hash: GOOD[0] })), { userId: 'dup', hash: last }];
       return chunked(rows.map((r) => JSON.stringify(r)).join('\n'), 4096);
@@ -130,6 +123,7 @@ describe.each(backends)('import on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('refuses a body that is not UTF-8', async () => {
+    const s = on.s;
     const bytes = new Uint8Array([...new TextEncoder().encode('{"userId":"x","hash":"'), 0xc3, 0x28, ...new TextEncoder().encode('"}\n')]);
     const res = await s.call('/v1/import', { method: 'POST', body: bytes });
     expect(res.status).toBe(400);

@@ -4,10 +4,9 @@
  * isolation on every endpoint, and export.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/index';
-import { backends, openFresh } from '../db/_backends';
+import { backends } from '../db/_backends';
 import { loadVectorFiles, registry, type Vector } from '../helpers';
-import { makeStoreApp, ndjson, type StoreApp } from './_app';
+import { ndjson, storeAppOn } from './_app';
 
 // One reference vector per scheme that the built-in policy accepts without naming it.
 const perScheme = new Map<string, Vector>();
@@ -20,20 +19,10 @@ for (const file of Object.values(loadVectorFiles())) {
 }
 
 describe.each(backends)('store on $name', (backend) => {
-  let database: Database;
-  let s: StoreApp;
-
-  beforeAll(async () => {
-    if (backend.skipReason) return;
-    database = await openFresh(backend);
-    s = makeStoreApp(database);
-  });
-  afterAll(async () => {
-    await database?.close();
-    await backend.cleanup();
-  });
+  const on = storeAppOn(backend);
 
   it.skipIf(backend.skipReason !== undefined)('sets a password, logs in, refuses a wrong one, deletes', async () => {
+    const s = on.s;
     expect((await s.call('/v1/users/alice/password', { method: 'PUT', json: { password: 'pw-1' } })).status).toBe(204);
     expect(await (await s.call('/v1/login', { json: { userId: 'alice', password: 'pw-1' } })).json()).toEqual({ valid: true, upgraded: false });
     expect(await (await s.call('/v1/login', { json: { userId: 'alice', password: 'pw-2' } })).json()).toEqual({ valid: false, upgraded: false });
@@ -46,6 +35,7 @@ describe.each(backends)('store on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('answers an unknown user like a wrong password, after a dummy verify', async () => {
+    const s = on.s;
     const limiter = (s.crypt as unknown as { limiter: { stats(): { completed: number } } }).limiter;
     await s.call('/v1/login', { json: { userId: 'warmup-nobody', password: 'x' } });
     const before = limiter.stats().completed;
@@ -56,6 +46,7 @@ describe.each(backends)('store on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('validates input with typed errors', async () => {
+    const s = on.s;
     expect((await s.call('/v1/login', { json: { userId: '', password: 'x' } })).status).toBe(400);
     expect((await s.call('/v1/login', { json: { userId: 'a' } })).status).toBe(400);
     expect((await s.call(`/v1/users/${'u'.repeat(257)}/password`, { method: 'PUT', json: { password: 'x' } })).status).toBe(400);
@@ -64,6 +55,7 @@ describe.each(backends)('store on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)(`upgrades on login for every scheme family (${perScheme.size} schemes)`, async () => {
+    const s = on.s;
     expect(perScheme.size).toBeGreaterThanOrEqual(20);
     for (const family of ['bcrypt', 'md5_crypt', 'phpass', 'pbkdf2_sha256', 'sha512_crypt', 'django_pbkdf2_sha256', 'ldap_salted_sha1']) {
       expect([...perScheme.keys()]).toContain(family);
@@ -89,6 +81,7 @@ describe.each(backends)('store on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('race: 1,000 concurrent outdated logins against password changes lose no write', async () => {
+    const s = on.s;
     const users = Array.from({ length: 100 }, (_, i) => `race-${i}`);
     // Outdated hashes (bcrypt, deprecated) of "old", imported.
     const { hash: old } = await s.crypt.hash('old', { scheme: 'bcrypt' });
@@ -108,6 +101,7 @@ describe.each(backends)('store on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('isolates tenants on every endpoint', async () => {
+    const s = on.s;
     await s.call('/v1/users/shared/password', { method: 'PUT', json: { password: 'acme-pw' } });
     // beta cannot log in as acme's user, delete it, see it in export or inventory, or wrap it.
     expect(await (await s.call('/v1/login', { tenant: 'beta', json: { userId: 'shared', password: 'acme-pw' } })).json()).toEqual({ valid: false, upgraded: false });
@@ -132,6 +126,7 @@ describe.each(backends)('store on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('describes the store endpoints in OpenAPI', async () => {
+    const s = on.s;
     const doc = (await (await s.app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
     for (const [path, method] of [
       ['/v1/users/{userId}/password', 'put'],
@@ -148,6 +143,7 @@ describe.each(backends)('store on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('exports NDJSON that imports back unchanged', async () => {
+    const s = on.s;
     const text = await (await s.call('/v1/export')).text();
     const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(100);

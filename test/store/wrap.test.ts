@@ -6,12 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CredentialStore, Database } from '../../src/db/index';
+import type { CredentialStore } from '../../src/db/index';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import { startWrap } from '../../src/store/wrap';
-import { backends, openFresh } from '../db/_backends';
+import { backends } from '../db/_backends';
 import { registry } from '../helpers';
-import { makeStoreApp, ndjson, type StoreApp } from './_app';
+import { ndjson, storeAppOn, type StoreApp } from './_app';
 
 // Reference hashes with their passwords (hashcat self-tests and passlib fixtures).
 const REFERENCE = [
@@ -42,20 +42,10 @@ async function waitDone(s: StoreApp, tenant: 'acme' | 'beta' = 'acme'): Promise<
 }
 
 describe.each(backends)('wrap on $name', (backend) => {
-  let database: Database;
-  let s: StoreApp;
-
-  beforeAll(async () => {
-    if (backend.skipReason) return;
-    database = await openFresh(backend);
-    s = makeStoreApp(database);
-  });
-  afterAll(async () => {
-    await database?.close();
-    await backend.cleanup();
-  });
+  const on = storeAppOn(backend);
 
   it.skipIf(backend.skipReason !== undefined)('wraps 10,000 weak rows, leaves no weak hash, and logins upgrade to plain argon2id', async () => {
+    const s = on.s;
     const data = rows(10_000);
     expect(await (await s.call('/v1/import', { method: 'POST', body: ndjson(data) })).json()).toMatchObject({ imported: 10_000, rejected: 0 });
     await s.call('/v1/users/strong/password', { method: 'PUT', json: { password: 'strong-pw' } });
@@ -99,6 +89,7 @@ describe.each(backends)('wrap on $name', (backend) => {
   });
 
   it.skipIf(backend.skipReason !== undefined)('resumes a job that died mid-way from its cursor', async () => {
+    const s = on.s;
     const tenant = 'beta';
     await s.call('/v1/import', { tenant, method: 'POST', body: ndjson(rows(1200)) });
     const deps = { store: s.store, crypt: s.crypt, registry, env: nodeSchemeEnv() };
