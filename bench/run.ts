@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark section against the real service and writes BENCHMARKS.md
  * with the date, the machine and the versions. `npm run bench -- --only core --seconds 5` runs a
- * part, shorter.
+ * part, shorter, and only prints it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -47,5 +47,7 @@ const header = [
     `Node ${process.version}; hono ${versionOf('hono')}, @hono/node-server ${versionOf('@hono/node-server')}, @node-rs/argon2 ${versionOf('@node-rs/argon2')}, @node-rs/bcrypt ${versionOf('@node-rs/bcrypt')}, autocannon ${versionOf('autocannon')}.`,
   '',
 ].join('\n');
-writeFileSync(`${ROOT}BENCHMARKS.md`, `${header}\n${parts.join('\n')}`);
+// A partial run (--only, shorter --seconds) prints its tables but leaves BENCHMARKS.md, which
+// holds the full run, alone.
+if (!only) writeFileSync(`${ROOT}BENCHMARKS.md`, `${header}\n${parts.join('\n')}`);
 process.stdout.write(`${header}\n${parts.join('\n')}`);
