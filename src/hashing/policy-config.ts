@@ -27,7 +27,8 @@ export const policyFileSchema = z
     schemes: z.array(z.string().min(1)).min(1).optional(),
     default: z.string().min(1).optional(),
     deprecated: z.union([z.literal('auto'), z.array(z.string().min(1))]).optional(),
-    max_password_bytes: z.number().int().min(8).max(65536).optional(),
+    // Some legacy algorithms (sha-crypt) cost the square of the password length: 4 KiB bounds it.
+    max_password_bytes: z.number().int().min(8).max(4096).optional(),
     normalize: z.enum(['none', 'NFC', 'NFKC']).optional(),
     legacy_bcrypt_truncation: z.boolean().optional(),
     allow_weak_params: z.boolean().optional(),

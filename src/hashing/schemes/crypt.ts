@@ -30,7 +30,7 @@ import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
 import { H64_ALPHABET, h64Value } from '../encoding';
 import { Md5Message, md5StateToBytes } from '../md5-fast';
-import { wasmIterate, type DigestLayout } from '../digest-wasm';
+import { blockCount, wasmIterate, wasmIteration, type DigestLayout } from '../digest-wasm';
 import type { ParsedHash, Scheme } from '../scheme';
 import { UNMATCHABLE_CHECKSUM } from './raw';
 
@@ -90,6 +90,61 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Long computations in slices
+
+/**
+ * A computation cut into slices: the generator runs one slice per `next()`, yields between
+ * slices, and returns the result. The iterated schemes of this family (sha256/512_crypt,
+ * bsdi_crypt, phpass, drupal7, yescrypt) compute on the main thread and, at their verify caps, an
+ * attacker-supplied hash costs up to about a second; run in one piece, that would hold up every
+ * other request (health checks included) for as long. Slices of a few milliseconds, with the
+ * event loop served between them, keep the service responsive while such a hash is verified.
+ *
+ * The same generator serves the synchronous checksum functions (runAtOnce) and the verify paths
+ * (runCooperatively), so both compute with exactly the same code.
+ */
+export type Sliced<T> = Generator<void, T, void>;
+
+/** Runs every slice of `steps` at once: for the synchronous checksum functions. */
+export function runAtOnce<T>(steps: Sliced<T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * Gives the event loop one turn: a macrotask, so pending I/O callbacks and timers run before the
+ * computation goes on (a resolved promise, a microtask, would let nothing else run). setImmediate
+ * where the runtime has it; setTimeout elsewhere.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+/**
+ * Runs the slices of `steps` with one turn of the event loop between two slices. A computation
+ * that fits in one slice (a hash at its scheme's usual cost) never yields, so it pays nothing.
+ */
+export async function runCooperatively<T>(steps: Sliced<T>): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await yieldToEventLoop();
+  }
+}
+
+/**
+ * Rounds per slice of a node:crypto loop (the path of runtimes without WebAssembly; the
+ * WebAssembly path sizes its own slices, see WasmIteration.sliceRounds). A call costs about
+ * 1.2 µs whatever the input, about as much as four SHA-512 blocks, and each block about 0.3 µs on
+ * the development machine, so a slice of 8192 such block-equivalents takes 2-3 ms.
+ */
+export function nodeSliceRounds(blocksPerRound: number): number {
+  return Math.max(1, Math.floor(8192 / (blocksPerRound + 4)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,9 +346,15 @@ function repeatTo(source: Uint8Array, length: number): Uint8Array {
  * The SHA-crypt checksum (Drepper's specification, steps 1-22) as its encoded string. The rounds
  * use eight prepared inputs, one per layout of a round's input, as md5CryptChecksum does; they
  * run in the WebAssembly digest module (digest-wasm.ts), or with node:crypto where the runtime
- * cannot compile WebAssembly.
+ * cannot compile WebAssembly. This synchronous form is for tests and callers that need it; verify
+ * runs the same computation in slices (shaCryptSteps).
  */
 export function shaCryptChecksum(bits: 256 | 512, password: Uint8Array, salt: Uint8Array, rounds: number, options: { portable?: boolean } = {}): string {
+  return runAtOnce(shaCryptSteps(bits, password, salt, rounds, options));
+}
+
+/** The SHA-crypt checksum as a sliced computation, yielding every few milliseconds of rounds. */
+function* shaCryptSteps(bits: 256 | 512, password: Uint8Array, salt: Uint8Array, rounds: number, options: { portable?: boolean }): Sliced<string> {
   const algorithm = bits === 256 ? 'sha256' : 'sha512';
   const size = bits / 8;
   const pw = password;
@@ -318,19 +379,32 @@ export function shaCryptChecksum(bits: 256 | 512, password: Uint8Array, salt: Ui
     const message = concat([odd ? p : placeholder, k & 2 ? s : none, k & 4 ? p : none, odd ? placeholder : p]);
     layouts.push({ message, slot: odd ? message.length - size : 0 });
   }
-  const pick = layoutOf;
   // `portable` forces the node:crypto path, which runtimes without WebAssembly take (and tests check).
-  const fast = options.portable ? undefined : wasmIterate(algorithm, digest, layouts, rounds, pick);
+  const fast = options.portable ? undefined : wasmIteration(algorithm, digest, layouts, rounds, layoutOf);
   if (fast) {
-    digest = fast;
+    // glibc's default of 5000 rounds takes one or two slices with passwords of usual lengths
+    // (rounds of one or two blocks); a hash at the cap of one million rounds takes 100 or more.
+    while (fast.run(fast.sliceRounds) > 0) yield;
+    digest = fast.result();
   } else {
-    for (let i = 0; i < rounds; i++) {
-      const { message, slot } = layouts[pick(i)] as DigestLayout;
-      message.set(digest, slot);
-      digest = oneShot(algorithm, message);
+    const slice = nodeSliceRounds(Math.max(...layouts.map(({ message }) => blockCount(algorithm, message.length))));
+    for (let from = 0; from < rounds; from += slice) {
+      if (from > 0) yield;
+      digest = shaNodeRounds(algorithm, layouts, digest, from, Math.min(rounds, from + slice));
     }
   }
   return h64EncodeGroups(digest, bits === 256 ? SHA256_GROUPS : SHA512_GROUPS);
+}
+
+/** SHA-crypt rounds `from` to `to` (exclusive) with node:crypto, from the digest of round `from` - 1. */
+function shaNodeRounds(algorithm: string, layouts: readonly DigestLayout[], start: Uint8Array, from: number, to: number): Uint8Array {
+  let digest = start;
+  for (let i = from; i < to; i++) {
+    const { message, slot } = layouts[layoutOf(i)] as DigestLayout;
+    message.set(digest, slot);
+    digest = oneShot(algorithm, message);
+  }
+  return digest;
 }
 
 /** SHA-crypt's own bounds (passlib refuses what lies outside them as malformed). */
@@ -379,7 +453,8 @@ function shaCryptScheme(options: { name: string; ident: string; bits: 256 | 512;
     async verify(password, parsed) {
       const { rounds, salt, checksum } = parsed.data as ShaCryptData;
       if (hasNul(password)) return false;
-      return equalStrings(shaCryptChecksum(bits, password, salt, rounds), checksum);
+      // In slices (see Sliced): a hash at the rounds cap takes most of a second.
+      return equalStrings(await runCooperatively(shaCryptSteps(bits, password, salt, rounds, {})), checksum);
     },
   };
 }

@@ -17,9 +17,9 @@ import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
 import { H64_ALPHABET, h64EncodeBytes, h64Value, toHex } from '../encoding';
 import { Md5Message, md5StateToBytes } from '../md5-fast';
-import { wasmIterate } from '../digest-wasm';
+import { blockCount, wasmIteration } from '../digest-wasm';
 import type { ParsedHash, Scheme, WrapSupport } from '../scheme';
-import { h64LastCharCanonical } from './crypt';
+import { h64LastCharCanonical, nodeSliceRounds, runAtOnce, runCooperatively, type Sliced } from './crypt';
 import { digest, UNMATCHABLE_CHECKSUM } from './raw';
 
 const encoder = new TextEncoder();
@@ -58,11 +58,27 @@ function parseSetting(name: string, hash: string, pattern: RegExp): { ident: str
 }
 
 /**
+ * MD5 blocks per slice of the md5-fast.ts loop (see Sliced in crypt.ts): a block costs about
+ * 0.15-0.16 µs on the development machine, so a slice takes about 2.5 ms. The WebAssembly path
+ * sizes its slices the same way (WasmIteration.sliceRounds). The usual counts (WordPress 2^13,
+ * phpBB 2^11 iterations, one block each with passwords under 40 bytes) fit in one slice; the
+ * cap of 2^20 takes 64 slices or more.
+ */
+const MD5_SLICE_BLOCKS = 16384;
+
+/**
  * The phpass checksum: 16 MD5 bytes in phpass's little-endian hash64 encoding (22 characters).
  * Each iteration hashes (previous digest, password): one layout with the digest in front, run in
  * the WebAssembly digest module, or in md5-fast.ts where the runtime cannot compile WebAssembly.
+ * This synchronous form is for tests; verify runs the same computation in slices.
  */
 export function phpassChecksum(password: Uint8Array, salt: Uint8Array, log2: number, options: { portable?: boolean } = {}): string {
+  return runAtOnce(phpassSteps(password, salt, log2, options));
+}
+
+/** The phpass checksum as a sliced computation. */
+function* phpassSteps(password: Uint8Array, salt: Uint8Array, log2: number, options: { portable?: boolean }): Sliced<string> {
+  const count = 2 ** log2;
   const message = new Md5Message(16 + password.length);
   message.bytes.set(salt, 0);
   message.bytes.set(password, salt.length);
@@ -74,24 +90,36 @@ export function phpassChecksum(password: Uint8Array, salt: Uint8Array, log2: num
   const layout = new Uint8Array(16 + password.length);
   layout.set(password, 16);
   // `portable` forces the JavaScript path, which runtimes without WebAssembly take (and tests check).
-  const fast = options.portable ? undefined : wasmIterate('md5', start, [{ message: layout, slot: 0 }], 2 ** log2, () => 0);
-  if (fast) return h64EncodeBytes(fast);
+  const fast = options.portable ? undefined : wasmIteration('md5', start, [{ message: layout, slot: 0 }], count, () => 0);
+  if (fast) {
+    while (fast.run(fast.sliceRounds) > 0) yield;
+    return h64EncodeBytes(fast.result());
+  }
   message.bytes.set(password, 16);
   message.setLength(16 + password.length);
-  for (let i = 2 ** log2; i > 0; i--) {
-    md5StateToBytes(state, message.bytes, 0);
-    message.digestInto(state);
+  const slice = Math.max(1, Math.floor(MD5_SLICE_BLOCKS / blockCount('md5', 16 + password.length)));
+  for (let left = count; left > 0; left -= slice) {
+    if (left < count) yield;
+    md5Iterations(message, state, Math.min(left, slice));
   }
   const digest = new Uint8Array(16);
   md5StateToBytes(state, digest, 0);
   return h64EncodeBytes(digest);
 }
 
+/** `count` phpass iterations in md5-fast.ts: the digest in `state` goes in front of the password. */
+function md5Iterations(message: Md5Message, state: Int32Array, count: number): void {
+  for (let i = count; i > 0; i--) {
+    md5StateToBytes(state, message.bytes, 0);
+    message.digestInto(state);
+  }
+}
+
 /**
  * Wrap support for the phpass layouts: `prefix` is what goes before the ident (Drupal's "U"), and
  * `compute` is the checksum verify compares, or null when no stored hash can match.
  */
-function phpassWrap(prefix: (parsed: ParsedHash) => string, compute: (password: Uint8Array, parsed: ParsedHash) => string | null): WrapSupport {
+function phpassWrap(prefix: (parsed: ParsedHash) => string, compute: (password: Uint8Array, parsed: ParsedHash) => Promise<string | null>): WrapSupport {
   return {
     blank(parsed) {
       const { ident, log2, salt, checksum } = parsed.data as PhpassData;
@@ -99,16 +127,16 @@ function phpassWrap(prefix: (parsed: ParsedHash) => string, compute: (password: 
     },
     checksum: (parsed) => encoder.encode((parsed.data as PhpassData).checksum),
     compute: async (password, parsed) => {
-      const computed = compute(password, parsed);
+      const computed = await compute(password, parsed);
       return computed === null ? UNMATCHABLE_CHECKSUM : encoder.encode(computed);
     },
   };
 }
 
-/** The phpass checksum of the password under the hash's count and salt. */
-function computePhpass(password: Uint8Array, parsed: ParsedHash): string {
+/** The phpass checksum of the password under the hash's count and salt, computed in slices. */
+function computePhpass(password: Uint8Array, parsed: ParsedHash): Promise<string> {
   const { log2, salt } = parsed.data as PhpassData;
-  return phpassChecksum(password, salt, log2);
+  return runCooperatively(phpassSteps(password, salt, log2, {}));
 }
 
 const PHPASS_PATTERN = /^\$([PH])\$([./0-9A-Za-z])([./0-9A-Za-z]{8})([./0-9A-Za-z]{22})$/;
@@ -125,7 +153,7 @@ export const phpass: Scheme = {
     return { scheme: 'phpass', params: { ident, rounds: log2 }, cost: { rounds: log2 }, variant: ident, saltBytes: salt.length, data: { ident, log2, salt, checksum } };
   },
   async verify(password, parsed) {
-    return equalStrings(computePhpass(password, parsed), (parsed.data as PhpassData).checksum);
+    return equalStrings(await computePhpass(password, parsed), (parsed.data as PhpassData).checksum);
   },
   wrap: phpassWrap(() => '', computePhpass),
 };
@@ -138,16 +166,30 @@ const sha512: (data: Uint8Array) => Uint8Array =
 
 /** Drupal 7's checksum: the first 43 characters of the hash64 encoding of the iterated SHA-512. */
 export function drupal7Checksum(password: Uint8Array, salt: Uint8Array, log2: number, options: { portable?: boolean } = {}): string {
+  return runAtOnce(drupal7Steps(password, salt, log2, options));
+}
+
+/** Drupal 7's checksum as a sliced computation. */
+function* drupal7Steps(password: Uint8Array, salt: Uint8Array, log2: number, options: { portable?: boolean }): Sliced<string> {
+  const count = 2 ** log2;
   const start = sha512(concatBytes(salt, password));
   // Each iteration hashes (previous digest, password): one layout with the digest in front.
   const message = concatBytes(new Uint8Array(64), password);
   // `portable` forces the node:crypto path, which runtimes without WebAssembly take (and tests check).
-  let digest = options.portable ? undefined : wasmIterate('sha512', start, [{ message, slot: 0 }], 2 ** log2, () => 0);
-  if (!digest) {
-    digest = start;
-    for (let i = 2 ** log2; i > 0; i--) {
-      message.set(digest, 0);
-      digest = sha512(message);
+  const fast = options.portable ? undefined : wasmIteration('sha512', start, [{ message, slot: 0 }], count, () => 0);
+  let digest = start;
+  if (fast) {
+    // Drupal 7's 2^15 iterations take four slices; the cap of 2^20 takes 128 or more.
+    while (fast.run(fast.sliceRounds) > 0) yield;
+    digest = fast.result();
+  } else {
+    const slice = nodeSliceRounds(blockCount('sha512', message.length));
+    for (let left = count; left > 0; left -= slice) {
+      if (left < count) yield;
+      for (let i = Math.min(left, slice); i > 0; i--) {
+        message.set(digest, 0);
+        digest = sha512(message);
+      }
     }
   }
   return h64EncodeBytes(digest).slice(0, 43);
@@ -173,12 +215,15 @@ interface DrupalData extends PhpassData {
   algorithm: 'sha512' | 'md5';
 }
 
-/** Drupal's checksum of the password under the hash's settings, or null when Drupal refuses it. */
-function computeDrupal(password: Uint8Array, parsed: ParsedHash): string | null {
+/**
+ * Drupal's checksum of the password under the hash's settings, computed in slices, or null when
+ * Drupal refuses the password.
+ */
+async function computeDrupal(password: Uint8Array, parsed: ParsedHash): Promise<string | null> {
   const { log2, salt, upgraded, algorithm } = parsed.data as DrupalData;
   const input = upgraded ? encoder.encode(toHex(digest('md5', password))) : password;
   if (input.length > DRUPAL_MAX_PASSWORD_BYTES) return null;
-  return algorithm === 'sha512' ? drupal7Checksum(input, salt, log2) : phpassChecksum(input, salt, log2);
+  return runCooperatively(algorithm === 'sha512' ? drupal7Steps(input, salt, log2, {}) : phpassSteps(input, salt, log2, {}));
 }
 
 export const drupal7: Scheme = {
@@ -212,7 +257,7 @@ export const drupal7: Scheme = {
     };
   },
   async verify(password, parsed) {
-    const computed = computeDrupal(password, parsed);
+    const computed = await computeDrupal(password, parsed);
     return computed !== null && equalStrings(computed, (parsed.data as DrupalData).checksum);
   },
   wrap: phpassWrap((parsed) => ((parsed.data as DrupalData).upgraded ? 'U' : ''), computeDrupal),

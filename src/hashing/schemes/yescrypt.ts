@@ -18,7 +18,7 @@ import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
 import { h64EncodeBytes, h64Value } from '../encoding';
 import type { ParsedHash, Scheme } from '../scheme';
-import { h64LastCharCanonical } from './crypt';
+import { h64LastCharCanonical, runAtOnce, runCooperatively, type Sliced } from './crypt';
 
 // pwxform's parameters in the "j" flavor, and the sizes derived from them.
 const PWX_SIMPLE = 2;
@@ -99,6 +99,30 @@ interface Scratch {
   x: Uint32Array;
   /** 16 words for blockmix_salsa8's X and pwxform's block. */
   block: Uint32Array;
+}
+
+/**
+ * The work of one slice (see Sliced in crypt.ts), counted in 128-byte blocks put through a block
+ * mix: an SMix iteration mixes r of them. A block costs about 1.9 µs at r = 32 and up to 3 µs at
+ * smaller r and larger N on the development machine, so a slice takes 2-3 ms: the default j9T
+ * hash (about 0.35 s) is cut into about 170 slices, a hash at the 32 MiB cap into about 350.
+ */
+const SLICE_BLOCKS = 1024;
+
+/**
+ * The block mixes done since the last yield, counted across every SMix of a computation (the
+ * pre-hash's included), so that no slice runs longer than SLICE_BLOCKS where one SMix hands over
+ * to the next.
+ */
+interface Pacer {
+  blocks: number;
+}
+
+/** Whether the current slice is full: the caller yields before its next block mix. */
+function sliceFull(pacer: Pacer): boolean {
+  if (pacer.blocks < SLICE_BLOCKS) return false;
+  pacer.blocks = 0;
+  return true;
 }
 
 /** BlockMix with Salsa20/8 (classic scrypt), used here only to initialise the S-boxes. */
@@ -213,10 +237,12 @@ function xorInto(X: Uint32Array, V: Uint32Array, from: number, words: number): v
 }
 
 /** SMix1: fills V (N blocks at word offset v) from B[o..]. */
-function smix1(B: Uint32Array, o: number, r: number, N: number, rw: boolean, V: Uint32Array, v: number, X: Uint32Array, Y: Uint32Array, ctx: PwxformContext | null, scratch: Scratch): void {
+function* smix1(B: Uint32Array, o: number, r: number, N: number, rw: boolean, V: Uint32Array, v: number, X: Uint32Array, Y: Uint32Array, ctx: PwxformContext | null, scratch: Scratch, pacer: Pacer): Sliced<void> {
   const s = 32 * r;
   shuffleIn(B, o, X, r);
   for (let i = 0; i < N; i++) {
+    if (sliceFull(pacer)) yield;
+    pacer.blocks += r;
     V.set(X, v + i * s);
     if (rw && i > 1) xorInto(X, V, v + wrap(integerifyLow(X, r), i) * s, s);
     if (ctx) blockmixPwxform(X, 0, ctx, r, scratch);
@@ -226,10 +252,12 @@ function smix1(B: Uint32Array, o: number, r: number, N: number, rw: boolean, V: 
 }
 
 /** SMix2: Nloop reads (and in read-write mode, writes) of V at data-dependent positions. */
-function smix2(B: Uint32Array, o: number, r: number, N: number, Nloop: number, rw: boolean, V: Uint32Array, v: number, X: Uint32Array, Y: Uint32Array, ctx: PwxformContext | null, scratch: Scratch): void {
+function* smix2(B: Uint32Array, o: number, r: number, N: number, Nloop: number, rw: boolean, V: Uint32Array, v: number, X: Uint32Array, Y: Uint32Array, ctx: PwxformContext | null, scratch: Scratch, pacer: Pacer): Sliced<void> {
   const s = 32 * r;
   shuffleIn(B, o, X, r);
   for (let i = 0; i < Nloop; i++) {
+    if (sliceFull(pacer)) yield;
+    pacer.blocks += r;
     const j = (integerifyLow(X, r) & (N - 1)) >>> 0;
     xorInto(X, V, v + j * s, s);
     if (rw) V.set(X, v + j * s);
@@ -279,8 +307,8 @@ function pbkdf2Once(password: Uint8Array, salt: Uint8Array, length: number): Uin
   return out;
 }
 
-/** yescrypt_kdf_body for the "j" flavor, without ROM: 32 bytes. */
-function kdfBody(passwordIn: Uint8Array, salt: Uint8Array, flags: number, N: number, r: number, p: number, t: number): Uint8Array {
+/** yescrypt_kdf_body for the "j" flavor, without ROM: 32 bytes, computed in slices. */
+function* kdfBody(passwordIn: Uint8Array, salt: Uint8Array, flags: number, N: number, r: number, p: number, t: number, pacer: Pacer): Sliced<Uint8Array> {
   const s = 32 * r;
   const prehash = (flags & YESCRYPT_PREHASH) !== 0;
   let password = hmacSha256(prehash ? 'yescrypt-prehash' : 'yescrypt', passwordIn);
@@ -313,15 +341,15 @@ function kdfBody(passwordIn: Uint8Array, salt: Uint8Array, flags: number, N: num
     const o = i * s;
     const S = new Uint32Array(S_WORDS);
     // The S-boxes come from SMix1 with Salsa20/8 over B_i's first 128 bytes (r = 1, 96 blocks).
-    smix1(B, o, 1, S_WORDS / 32, false, S, 0, XY.subarray(0, 32), XY.subarray(32, 64), null, scratch);
+    yield* smix1(B, o, 1, S_WORDS / 32, false, S, 0, XY.subarray(0, 32), XY.subarray(32, 64), null, scratch, pacer);
     const ctx: PwxformContext = { S, s2: 0, s1: SBOX_WORDS, s0: 2 * SBOX_WORDS, w: 0 };
     contexts.push(ctx);
     if (i === 0) password = hmacSha256(wordsToBytes(B, o + s - 16, 16), password);
-    smix1(B, o, r, np, true, V, vChunk * s, X, Y, ctx, scratch);
-    smix2(B, o, r, p2floor(np), nLoopRw, true, V, vChunk * s, X, Y, ctx, scratch);
+    yield* smix1(B, o, r, np, true, V, vChunk * s, X, Y, ctx, scratch, pacer);
+    yield* smix2(B, o, r, p2floor(np), nLoopRw, true, V, vChunk * s, X, Y, ctx, scratch, pacer);
   }
   for (let i = 0; i < p; i++) {
-    smix2(B, i * s, r, N, nLoopAll - nLoopRw, false, V, 0, X, Y, contexts[i] as PwxformContext, scratch);
+    yield* smix2(B, i * s, r, N, nLoopAll - nLoopRw, false, V, 0, X, Y, contexts[i] as PwxformContext, scratch, pacer);
   }
 
   let out = pbkdf2Once(password, wordsToBytes(B, 0, B.length), 32);
@@ -334,15 +362,36 @@ function kdfBody(passwordIn: Uint8Array, salt: Uint8Array, flags: number, N: num
   return out;
 }
 
-/** yescrypt_kdf: the pre-hash with N / 64 for large N × r, then the main computation. */
-export function yescryptHash(password: Uint8Array, salt: Uint8Array, params: { N: number; r: number; p: number; t: number }): Uint8Array {
+interface YescryptParams {
+  N: number;
+  r: number;
+  p: number;
+  t: number;
+}
+
+/**
+ * yescrypt_kdf: the pre-hash with N / 64 for large N × r, then the main computation. This
+ * synchronous form is for callers that need it; verify runs the same computation in slices.
+ */
+export function yescryptHash(password: Uint8Array, salt: Uint8Array, params: YescryptParams): Uint8Array {
+  return runAtOnce(yescryptSteps(password, salt, params));
+}
+
+/**
+ * yescrypt_kdf as a sliced computation. Everything it works on (V, the S-boxes, the scratch
+ * buffers) belongs to this computation alone, so other work may run between slices. Verifies
+ * that overlap this way each hold their own V until they finish; the hashing limiter's
+ * concurrency bounds how many run at once, and so the memory they hold together.
+ */
+function* yescryptSteps(password: Uint8Array, salt: Uint8Array, params: YescryptParams): Sliced<Uint8Array> {
   const { N, r, p, t } = params;
+  const pacer: Pacer = { blocks: 0 };
   let input = password;
   const perLane = Math.floor(N / p);
   if (perLane >= 0x100 && perLane * r >= 0x20000) {
-    input = kdfBody(password, salt, YESCRYPT_DEFAULTS | YESCRYPT_PREHASH, N / 64, r, p, 0);
+    input = yield* kdfBody(password, salt, YESCRYPT_DEFAULTS | YESCRYPT_PREHASH, N / 64, r, p, 0, pacer);
   }
-  return kdfBody(input, salt, YESCRYPT_DEFAULTS, N, r, p, t);
+  return yield* kdfBody(input, salt, YESCRYPT_DEFAULTS, N, r, p, t, pacer);
 }
 
 // --- The $y$ string: yescrypt's variable-length integer and little-endian base-64 encodings. ---
@@ -466,6 +515,7 @@ export const yescrypt: Scheme = {
     const { N, r, p, t, salt, checksum } = parsed.data as YescryptData;
     // crypt(3) stops at the first NUL, so no stored hash can be of a password containing one.
     if (password.indexOf(0) !== -1) return false;
-    return equalStrings(h64EncodeBytes(yescryptHash(password, salt, { N, r, p, t })), checksum);
+    // In slices: a hash at the memory cap takes about a second (see SLICE_BLOCKS).
+    return equalStrings(h64EncodeBytes(await runCooperatively(yescryptSteps(password, salt, { N, r, p, t }))), checksum);
   },
 };
