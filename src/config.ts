@@ -24,6 +24,8 @@ export interface ServiceConfig {
   allowInsecure: boolean;
   hashConcurrency: number;
   hashQueue: number;
+  /** Nice value of the hashing threads, below the event loop (Linux); 0 leaves them alone. */
+  hashNice: number;
   maxBodyBytes: number;
   logLevel: string;
   databaseUrl: string | undefined;
@@ -121,6 +123,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   const cpus = Math.max(1, options.cpuCount ?? 1);
   const hashConcurrency = intVar(env, 'HASHD_HASH_CONCURRENCY', cpus, 1, 1024, issues);
   const hashQueue = intVar(env, 'HASHD_HASH_QUEUE', hashConcurrency * 8, 0, 1_000_000, issues);
+  const hashNice = intVar(env, 'HASHD_HASH_NICE', 5, 0, 19, issues);
   const maxBodyBytes = intVar(env, 'HASHD_MAX_BODY_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, issues);
   const databasePoolMax = intVar(env, 'HASHD_DB_POOL_MAX', 10, 1, 1000, issues);
   const devMode = apiKeys.length === 0;
@@ -147,6 +150,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     allowInsecure,
     hashConcurrency,
     hashQueue,
+    hashNice,
     maxBodyBytes,
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,
