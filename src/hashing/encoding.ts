@@ -121,3 +121,16 @@ export function h64EncodeBytes(bytes: Uint8Array): string {
   }
   return out;
 }
+
+/** Concatenates byte arrays into a new one. */
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

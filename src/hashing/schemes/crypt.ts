@@ -28,7 +28,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
-import { H64_ALPHABET, h64Value } from '../encoding';
+import { H64_ALPHABET, concatBytes, h64Value } from '../encoding';
 import { Md5Message, md5StateToBytes } from '../md5-fast';
 import { blockCount, wasmIterate, wasmIteration, type DigestLayout } from '../digest-wasm';
 import type { ParsedHash, Scheme } from '../scheme';
@@ -79,18 +79,6 @@ const oneShot: (algorithm: string, data: Uint8Array) => Uint8Array =
   typeof nodeCrypto.hash === 'function'
     ? (algorithm, data) => nodeCrypto.hash(algorithm, data, 'buffer')
     : (algorithm, data) => nodeCrypto.createHash(algorithm).update(data).digest();
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Long computations in slices
@@ -178,13 +166,13 @@ function layoutOf(i: number): number {
  */
 export function md5CryptChecksum(password: Uint8Array, salt: Uint8Array, magic: Uint8Array, options: { portable?: boolean } = {}): string {
   const pw = password;
-  const alternate = oneShot('md5', concat([pw, salt, pw]));
+  const alternate = oneShot('md5', concatBytes(pw, salt, pw));
   const initial: Uint8Array[] = [pw, magic, salt];
   for (let left = pw.length; left > 0; left -= 16) initial.push(alternate.subarray(0, Math.min(16, left)));
   const zero = new Uint8Array(1);
   const first = pw.subarray(0, 1);
   for (let bit = pw.length; bit > 0; bit >>>= 1) initial.push(bit & 1 ? zero : first);
-  const start = oneShot('md5', concat(initial));
+  const start = oneShot('md5', concatBytes(...initial));
 
   // Layout k has bit 0 = odd, bit 1 = i % 3 != 0, bit 2 = i % 7 != 0.
   const layouts: DigestLayout[] = [];
@@ -192,7 +180,7 @@ export function md5CryptChecksum(password: Uint8Array, salt: Uint8Array, magic: 
   const none = new Uint8Array(0);
   for (let k = 0; k < 8; k++) {
     const odd = (k & 1) !== 0;
-    const message = concat([odd ? pw : placeholder, k & 2 ? salt : none, k & 4 ? pw : none, odd ? placeholder : pw]);
+    const message = concatBytes(odd ? pw : placeholder, k & 2 ? salt : none, k & 4 ? pw : none, odd ? placeholder : pw);
     layouts.push({ message, slot: odd ? message.length - 16 : 0 });
   }
   // `portable` forces the JavaScript path, which runtimes without WebAssembly take (and tests check).
@@ -358,15 +346,15 @@ function* shaCryptSteps(bits: 256 | 512, password: Uint8Array, salt: Uint8Array,
   const algorithm = bits === 256 ? 'sha256' : 'sha512';
   const size = bits / 8;
   const pw = password;
-  const b = oneShot(algorithm, concat([pw, salt, pw]));
+  const b = oneShot(algorithm, concatBytes(pw, salt, pw));
   const partsA: Uint8Array[] = [pw, salt];
   for (let left = pw.length; left > 0; left -= size) partsA.push(b.subarray(0, Math.min(size, left)));
   for (let bit = pw.length; bit > 0; bit >>>= 1) partsA.push(bit & 1 ? b : pw);
-  let digest = oneShot(algorithm, concat(partsA));
+  let digest = oneShot(algorithm, concatBytes(...partsA));
 
-  const dp = oneShot(algorithm, concat(new Array<Uint8Array>(pw.length).fill(pw)));
+  const dp = oneShot(algorithm, concatBytes(...new Array<Uint8Array>(pw.length).fill(pw)));
   const p = repeatTo(dp, pw.length);
-  const ds = oneShot(algorithm, concat(new Array<Uint8Array>(16 + (digest[0] as number)).fill(salt)));
+  const ds = oneShot(algorithm, concatBytes(...new Array<Uint8Array>(16 + (digest[0] as number)).fill(salt)));
   const s = repeatTo(ds, salt.length);
 
   // Round i hashes: (odd ? P : C) + (i % 3 ? S : "") + (i % 7 ? P : "") + (odd ? C : P).
@@ -376,7 +364,7 @@ function* shaCryptSteps(bits: 256 | 512, password: Uint8Array, salt: Uint8Array,
   const none = new Uint8Array(0);
   for (let k = 0; k < 8; k++) {
     const odd = (k & 1) !== 0;
-    const message = concat([odd ? p : placeholder, k & 2 ? s : none, k & 4 ? p : none, odd ? placeholder : p]);
+    const message = concatBytes(odd ? p : placeholder, k & 2 ? s : none, k & 4 ? p : none, odd ? placeholder : p);
     layouts.push({ message, slot: odd ? message.length - size : 0 });
   }
   // `portable` forces the node:crypto path, which runtimes without WebAssembly take (and tests check).

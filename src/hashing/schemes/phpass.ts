@@ -15,7 +15,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
-import { H64_ALPHABET, h64EncodeBytes, h64Value, toHex } from '../encoding';
+import { H64_ALPHABET, concatBytes, h64EncodeBytes, h64Value, toHex } from '../encoding';
 import { Md5Message, md5StateToBytes } from '../md5-fast';
 import { blockCount, wasmIteration } from '../digest-wasm';
 import type { ParsedHash, Scheme, WrapSupport } from '../scheme';
@@ -193,13 +193,6 @@ function* drupal7Steps(password: Uint8Array, salt: Uint8Array, log2: number, opt
     }
   }
   return h64EncodeBytes(digest).slice(0, 43);
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 /**
