@@ -3,7 +3,7 @@
  * the environment configures (DATABASE_URL, else PGlite under HASHD_DATA_DIR), with the same
  * policy and hashing as the service. Progress goes to stderr, results to stdout.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { DEFAULT_TENANT } from '../config';
 import { openNodeDatabase } from '../entry/database-node';
 import { buildNodeCore } from '../entry/runtime-node';
@@ -58,12 +58,21 @@ export async function importCommand(file: string, options: StoreCommandOptions):
   const format: ImportFormat = options.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
   return withStore(async ({ core, db }) => {
     const started = performance.now();
-    const summary = await importCredentials({ store: db.store, crypt: core.crypt }, options.tenant ?? DEFAULT_TENANT, createReadStream(file), {
+    // The bar follows the bytes read, since the number of rows is not known before the end.
+    const size = statSync(file).size;
+    let read = 0;
+    const source = async function* (): AsyncIterable<Uint8Array> {
+      for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+        read += chunk.length;
+        yield chunk;
+      }
+    };
+    const summary = await importCredentials({ store: db.store, crypt: core.crypt }, options.tenant ?? DEFAULT_TENANT, source(), {
       format,
       onConflict: options.onConflict ?? 'skip',
       onProgress: (p) => {
         const seconds = (performance.now() - started) / 1000;
-        progressLine(`${p.rows} rows  ${(p.rows / seconds).toFixed(0)} rows/s  imported ${p.imported}  skipped ${p.skipped}  rejected ${p.rejected}`);
+        progressLine(`${bar(read, size)}${p.rows} rows  ${(p.rows / seconds).toFixed(0)} rows/s  imported ${p.imported}  skipped ${p.skipped}  rejected ${p.rejected}`);
       },
     });
     const seconds = (performance.now() - started) / 1000;

@@ -17,7 +17,10 @@ import type { ParamValue, ParsedHash, Scheme, SchemeEnv, VerifyExtras } from './
 export interface IdentifyResult {
   scheme: string;
   params: Record<string, ParamValue>;
-  /** Every accepted scheme that claims the string, when there is more than one (bare hex). */
+  /**
+   * Every scheme that could have written the string, when there is more than one (a bare 32-hex
+   * string is an MD5, an NT hash or Django's unsalted MD5); `scheme` is the one the policy chose.
+   */
   candidates?: string[];
 }
 
@@ -55,7 +58,8 @@ export interface VerifyOptions extends VerifyExtras {
 interface Resolved {
   scheme: Scheme;
   parsed: ParsedHash;
-  candidates: string[];
+  /** Every scheme that claims the string, accepted by the policy or not. */
+  claimed: string[];
 }
 
 const encoder = new TextEncoder();
@@ -134,7 +138,7 @@ export class CryptContext {
     for (const scheme of accepted) {
       try {
         const parsed = scheme.parse(hash);
-        return { scheme, parsed, candidates: accepted.map((s) => s.name) };
+        return { scheme, parsed, claimed: claimed.map((s) => s.name) };
       } catch (err) {
         firstError ??= err;
       }
@@ -181,9 +185,9 @@ export class CryptContext {
   }
 
   identify(hash: string): IdentifyResult {
-    const { scheme, parsed, candidates } = this.resolve(hash);
+    const { scheme, parsed, claimed } = this.resolve(hash);
     const result: IdentifyResult = { scheme: scheme.name, params: parsed.params };
-    if (candidates.length > 1) result.candidates = candidates;
+    if (claimed.length > 1) result.candidates = claimed;
     return result;
   }
 

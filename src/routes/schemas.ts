@@ -46,7 +46,7 @@ export const identifyResponse = z
   .object({
     scheme: z.string(),
     params: z.record(z.string(), paramValue),
-    candidates: z.array(z.string()).optional().meta({ description: 'All accepted schemes the string could be, when ambiguous.' }),
+    candidates: z.array(z.string()).optional().meta({ description: 'Every scheme the string could be, when ambiguous; `scheme` is the one the policy chose.' }),
   })
   .meta({ id: 'IdentifyResponse' });
 

@@ -47,6 +47,7 @@ describe('POST /v1/hash', () => {
       const res = await t.fetch('/v1/hash', postJson({ password: 'x', scheme: 'bcrypt' }));
       expect(((await res.json()) as { hash: string }).hash).toMatch(/^\$2b\$04\$/);
       await expectError(await t.fetch('/v1/hash', postJson({ password: 'x', scheme: 'md4000' })), 422, 'scheme_not_allowed');
+      await expectError(await t.fetch('/v1/hash', postJson({ password: 'x', scheme: 'md5_crypt' })), 422, 'scheme_verify_only');
       await expectError(await t.fetch('/v1/hash', postJson({ password: 'p'.repeat(73), scheme: 'bcrypt' })), 422, 'password_too_long_for_scheme');
     });
   });
@@ -93,6 +94,12 @@ describe('POST /v1/needs-rehash and /v1/identify', () => {
       const id = await t.fetch('/v1/identify', postJson({ hash: BCRYPT_2A }));
       expect(await id.json()).toEqual({ scheme: 'bcrypt', params: { ident: '2a', rounds: 5 } });
       await expectError(await t.fetch('/v1/identify', postJson({ hash: 'nothing-known' })), 422, 'unknown_hash_format');
+      // A bare 32-hex string: the default policy reads it as MD5 and names the other readings.
+      expect(await (await t.fetch('/v1/identify', postJson({ hash: '8743b52063cd84097a65d1633f5c74f5' }))).json()).toEqual({
+        scheme: 'hex_md5',
+        params: {},
+        candidates: ['hex_md5', 'nthash', 'django_unsalted_md5'],
+      });
     });
   });
 });
