@@ -58,7 +58,7 @@ export interface VerifyOptions extends VerifyExtras {
 interface Resolved {
   scheme: Scheme;
   parsed: ParsedHash;
-  /** Every scheme that claims the string, accepted by the policy or not. */
+  /** Every scheme that claims the string: the accepted ones in policy order, then the others. */
   claimed: string[];
 }
 
@@ -138,7 +138,9 @@ export class CryptContext {
     for (const scheme of accepted) {
       try {
         const parsed = scheme.parse(hash);
-        return { scheme, parsed, claimed: claimed.map((s) => s.name) };
+        // The accepted readings in the policy's order first, then the others.
+        const others = claimed.filter((c) => !accepted.includes(c));
+        return { scheme, parsed, claimed: [...accepted, ...others].map((s) => s.name) };
       } catch (err) {
         firstError ??= err;
       }

@@ -80,7 +80,8 @@ describe('identification', () => {
     await expect(crypt.verify(v.password, v.hash, { rehash: false })).resolves.toMatchObject({ valid: false, scheme: 'django_salted_sha1' });
     const both = makeCrypt({ schemes: ['argon2id', 'werkzeug_salted_sha1', 'django_salted_sha1'], default: 'argon2id' }).crypt;
     await expect(both.verify(v.password, v.hash, { rehash: false })).resolves.toMatchObject({ valid: true, scheme: 'werkzeug_salted_sha1' });
-    expect(both.identify(v.hash)).toMatchObject({ scheme: 'werkzeug_salted_sha1', candidates: ['werkzeug_salted_sha1', 'django_salted_sha1'] });
+    expect(both.identify(v.hash).scheme).toBe('werkzeug_salted_sha1');
+    expect(both.identify(v.hash).candidates?.slice(0, 2)).toEqual(['werkzeug_salted_sha1', 'django_salted_sha1']);
     const djangoFirst = makeCrypt({ schemes: ['argon2id', 'django_salted_sha1', 'werkzeug_salted_sha1'], default: 'argon2id' }).crypt;
     expect(djangoFirst.identify(first(django, 'django_salted_sha1').hash).scheme).toBe('django_salted_sha1');
   });
