@@ -2,7 +2,8 @@
  * Small helpers shared by the Unix, LDAP, PHP and raw-digest scheme tests.
  */
 import { HashdError } from '../../../src/errors';
-import { loadVectorFiles, makeCrypt, type VectorFile } from '../../helpers';
+import { expect, it } from 'vitest';
+import { loadVectorFiles, makeCrypt, type Vector, type VectorFile } from '../../helpers';
 
 /** The error codes a broken or too expensive hash may get; anything else is a bug. */
 export const TYPED = ['malformed_hash', 'hash_cost_exceeds_cap'];
@@ -32,4 +33,24 @@ export async function outcome(promise: Promise<unknown>): Promise<string> {
   } catch (err) {
     return err instanceof HashdError ? err.code : `untyped error: ${String(err)}`;
   }
+}
+
+/**
+ * The checks every fixture suite opens with: the scheme has reference vectors, each verifies with
+ * its password and not with a wrong one, and the default policy identifies each as this scheme.
+ */
+export function vectorChecks(scheme: string, vectors: readonly Vector[], crypt: ReturnType<typeof makeCrypt>['crypt'], minVectors: number): void {
+  it('has reference vectors', () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(minVectors);
+  });
+
+  it.each(vectors.map((v) => [v.note ?? v.hash, v] as const))('verifies %s, and refuses a wrong password', async (_label, v) => {
+    await expect(crypt.verify(v.password, v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: true });
+    await expect(crypt.verify(wrong(v.password), v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: false });
+  });
+
+  it('is the scheme the default policy identifies for every vector', () => {
+    const { crypt: defaults } = makeCrypt();
+    for (const v of vectors) expect(defaults.identify(v.hash).scheme).toBe(scheme);
+  });
 }

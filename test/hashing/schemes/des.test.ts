@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { fromHex, h64EncodeInt, toHex } from '../../../src/hashing/encoding';
 import { desEncryptBlock } from '../../../src/hashing/schemes/des';
 import { loadHashcatExamples, loadVectorFiles, makeCrypt, registry, type Vector } from '../../helpers';
-import { TYPED, only, outcome, wrong } from './_unix';
+import { only, outcome, TYPED, vectorChecks, wrong } from './_unix';
 
 /**
  * A bare des_crypt string is only a shape (13 hash64 characters): a string of another length or
@@ -52,19 +52,7 @@ describe.each(CASES)('%s fixtures', (scheme, fileName) => {
   const vectors = file.vectors.filter((v) => v.scheme === scheme);
   const crypt = only(scheme);
 
-  it('has reference vectors', () => {
-    expect(vectors.length).toBeGreaterThanOrEqual(4);
-  });
-
-  it.each(vectors.map((v) => [v.note ?? v.hash, v] as const))('verifies %s, and refuses a wrong password', async (_label, v) => {
-    await expect(crypt.verify(v.password, v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: true });
-    await expect(crypt.verify(wrong(v.password), v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: false });
-  });
-
-  it('is the scheme the default policy identifies for every vector', () => {
-    const { crypt: defaults } = makeCrypt();
-    for (const v of vectors) expect(defaults.identify(v.hash).scheme).toBe(scheme);
-  });
+  vectorChecks(scheme, vectors, crypt, 4);
 
   it('refuses every malformed fixture with a typed error', async () => {
     const malformed = (file.malformed ?? []).filter((m) => m.scheme === scheme);

@@ -6,7 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { HashdError } from '../../../src/errors';
 import { loadHashcatExamples, makeCrypt, registry, type Vector } from '../../helpers';
-import { TYPED, only, outcome, vectorFile, wrong } from './_unix';
+import { only, outcome, TYPED, vectorChecks, vectorFile, wrong } from './_unix';
 
 const SCHEMES = ['ldap_md5', 'ldap_sha1', 'ldap_salted_md5', 'ldap_salted_sha1', 'ldap_salted_sha256', 'ldap_salted_sha512', 'ldap_crypt'] as const;
 const file = vectorFile('ldap');
@@ -15,19 +15,7 @@ describe.each(SCHEMES)('%s fixtures', (scheme) => {
   const vectors = file.vectors.filter((v) => v.scheme === scheme);
   const crypt = only(scheme);
 
-  it('has reference vectors', () => {
-    expect(vectors.length).toBeGreaterThanOrEqual(5);
-  });
-
-  it.each(vectors.map((v) => [v.note ?? v.hash, v] as const))('verifies %s, and refuses a wrong password', async (_label, v) => {
-    await expect(crypt.verify(v.password, v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: true });
-    await expect(crypt.verify(wrong(v.password), v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: false });
-  });
-
-  it('is the scheme the default policy identifies for every vector', () => {
-    const { crypt: defaults } = makeCrypt();
-    for (const v of vectors) expect(defaults.identify(v.hash).scheme).toBe(scheme);
-  });
+  vectorChecks(scheme, vectors, crypt, 5);
 
   it('refuses every malformed fixture with a typed error', async () => {
     const malformed = (file.malformed ?? []).filter((m) => m.scheme === scheme);

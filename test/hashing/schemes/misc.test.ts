@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadHashcatExamples, makeCrypt, registry, type HashcatExample, type Vector } from '../../helpers';
-import { TYPED, only, outcome, vectorFile, wrong } from './_unix';
+import { only, outcome, TYPED, vectorChecks, vectorFile, wrong } from './_unix';
 
 /** The reference file's lines also keep hashcat's own name and spelling of each example. */
 type HashcatLine = HashcatExample & { hashcat_name?: string; hashcat_hash?: string };
@@ -24,19 +24,7 @@ describe.each(['kratos_md5_crypt', 'kratos_sha256_crypt', 'kratos_sha512_crypt',
   const vectors = file.vectors.filter((v) => v.scheme === scheme);
   const crypt = only(scheme);
 
-  it('has reference vectors', () => {
-    expect(vectors.length).toBeGreaterThanOrEqual(4);
-  });
-
-  it.each(vectors.map((v) => [v.note ?? v.hash, v] as const))('verifies %s, and refuses a wrong password', async (_label, v) => {
-    await expect(crypt.verify(v.password, v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: true });
-    await expect(crypt.verify(wrong(v.password), v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: false });
-  });
-
-  it('is the scheme the default policy identifies for every vector', () => {
-    const { crypt: defaults } = makeCrypt();
-    for (const v of vectors) expect(defaults.identify(v.hash).scheme).toBe(scheme);
-  });
+  vectorChecks(scheme, vectors, crypt, 4);
 
   it('refuses every malformed fixture with a typed error, unless it is another format', async () => {
     const malformed = (file.malformed ?? []).filter((m) => m.scheme === scheme);
