@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { fromHex, h64EncodeInt, toHex } from '../../../src/hashing/encoding';
 import { desEncryptBlock } from '../../../src/hashing/schemes/des';
 import { loadHashcatExamples, loadVectorFiles, makeCrypt, registry, type Vector } from '../../helpers';
-import { only, outcome, TYPED, vectorChecks, wrong } from './_unix';
+import { only, outcome, TYPED, vectorChecks } from './_unix';
 
 /**
  * A bare des_crypt string is only a shape (13 hash64 characters): a string of another length or

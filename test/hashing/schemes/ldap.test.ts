@@ -5,8 +5,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { HashdError } from '../../../src/errors';
-import { loadHashcatExamples, makeCrypt, registry, type Vector } from '../../helpers';
-import { only, outcome, TYPED, vectorChecks, vectorFile, wrong } from './_unix';
+import { loadHashcatExamples, registry, type Vector } from '../../helpers';
+import { only, outcome, TYPED, vectorChecks, vectorFile } from './_unix';
 
 const SCHEMES = ['ldap_md5', 'ldap_sha1', 'ldap_salted_md5', 'ldap_salted_sha1', 'ldap_salted_sha256', 'ldap_salted_sha512', 'ldap_crypt'] as const;
 const file = vectorFile('ldap');

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadHashcatExamples, makeCrypt, registry, type HashcatExample, type Vector } from '../../helpers';
+import { loadHashcatExamples, registry, type HashcatExample, type Vector } from '../../helpers';
 import { only, outcome, TYPED, vectorChecks, vectorFile, wrong } from './_unix';
 
 /** The reference file's lines also keep hashcat's own name and spelling of each example. */
