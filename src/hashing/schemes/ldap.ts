@@ -64,33 +64,15 @@ async function verifyDigest(algorithm: DigestAlgorithm, password: Uint8Array, pa
   return equalBytes(digest(algorithm, password, salt), expected);
 }
 
-function unsaltedScheme(name: string, tag: string, algorithm: DigestAlgorithm, description: string): Scheme {
-  const size = DIGEST_BYTES[algorithm];
-  return {
-    name,
-    description,
-    costCaps: {},
-    identify: (hash) => hasTag(hash, tag),
-    parse(hash): ParsedHash<DigestData> {
-      if (!hasTag(hash, tag)) throw malformed(name, `not {${tag}}<base64>`);
-      const bytes = fromBase64(hash.slice(tag.length + 2), 'required');
-      if (!bytes) throw malformed(name, 'bad base64');
-      if (bytes.length !== size) throw malformed(name, `digest is not ${size} bytes`);
-      return { scheme: name, params: {}, cost: {}, data: { tag: hash.slice(1, tag.length + 1), expected: bytes, salt: new Uint8Array(0) } };
-    },
-    verify: (password, parsed) => verifyDigest(algorithm, password, parsed),
-    wrap: digestWrap(algorithm),
-  };
-}
-
 /**
  * Salt lengths passlib accepts: OpenLDAP writes 4 bytes, other servers 8 or more, and RFC 3112's
  * neighbourhood recommends supporting up to 16.
  */
-const MIN_SALT_BYTES = 4;
-const MAX_SALT_BYTES = 16;
+const SALTED = { min: 4, max: 16 } as const;
+const UNSALTED = { min: 0, max: 0 } as const;
 
-function saltedScheme(name: string, tag: string, algorithm: DigestAlgorithm, description: string): Scheme {
+/** `{TAG}` + base64(digest + salt): the unsalted tags are the same layout with no salt. */
+function digestScheme(name: string, tag: string, algorithm: DigestAlgorithm, salt: { min: number; max: number }, description: string): Scheme {
   const size = DIGEST_BYTES[algorithm];
   return {
     name,
@@ -102,26 +84,24 @@ function saltedScheme(name: string, tag: string, algorithm: DigestAlgorithm, des
       const bytes = fromBase64(hash.slice(tag.length + 2), 'required');
       if (!bytes) throw malformed(name, 'bad base64');
       const saltBytes = bytes.length - size;
-      if (saltBytes < MIN_SALT_BYTES || saltBytes > MAX_SALT_BYTES) throw malformed(name, `salt is not ${MIN_SALT_BYTES}-${MAX_SALT_BYTES} bytes`);
-      return {
-        scheme: name,
-        params: { salt_bytes: saltBytes },
-        cost: {},
-        saltBytes,
-        data: { tag: hash.slice(1, tag.length + 1), expected: bytes.subarray(0, size), salt: bytes.subarray(size) },
-      };
+      if (saltBytes < salt.min || saltBytes > salt.max) {
+        throw malformed(name, salt.max === 0 ? `digest is not ${size} bytes` : `salt is not ${salt.min}-${salt.max} bytes`);
+      }
+      const data = { tag: hash.slice(1, tag.length + 1), expected: bytes.subarray(0, size), salt: bytes.subarray(size) };
+      if (salt.max === 0) return { scheme: name, params: {}, cost: {}, data };
+      return { scheme: name, params: { salt_bytes: saltBytes }, cost: {}, saltBytes, data };
     },
     verify: (password, parsed) => verifyDigest(algorithm, password, parsed),
     wrap: digestWrap(algorithm),
   };
 }
 
-export const ldap_md5 = unsaltedScheme('ldap_md5', 'MD5', 'md5', 'LDAP {MD5}: base64 MD5 (OpenLDAP, 389-ds, Dovecot PLAIN-MD5 imports)');
-export const ldap_sha1 = unsaltedScheme('ldap_sha1', 'SHA', 'sha1', 'LDAP {SHA}: base64 SHA-1 (OpenLDAP, Netscape/389-ds, Apache htpasswd -s)');
-export const ldap_salted_md5 = saltedScheme('ldap_salted_md5', 'SMD5', 'md5', 'LDAP {SMD5}: base64 of MD5(password + salt) + salt');
-export const ldap_salted_sha1 = saltedScheme('ldap_salted_sha1', 'SSHA', 'sha1', 'LDAP {SSHA}: base64 of SHA-1(password + salt) + salt (OpenLDAP slappasswd default)');
-export const ldap_salted_sha256 = saltedScheme('ldap_salted_sha256', 'SSHA256', 'sha256', 'LDAP {SSHA256}: base64 of SHA-256(password + salt) + salt (389-ds, OpenLDAP pw-sha2)');
-export const ldap_salted_sha512 = saltedScheme('ldap_salted_sha512', 'SSHA512', 'sha512', 'LDAP {SSHA512}: base64 of SHA-512(password + salt) + salt (389-ds, OpenLDAP pw-sha2)');
+export const ldap_md5 = digestScheme('ldap_md5', 'MD5', 'md5', UNSALTED, 'LDAP {MD5}: base64 MD5 (OpenLDAP, 389-ds, Dovecot PLAIN-MD5 imports)');
+export const ldap_sha1 = digestScheme('ldap_sha1', 'SHA', 'sha1', UNSALTED, 'LDAP {SHA}: base64 SHA-1 (OpenLDAP, Netscape/389-ds, Apache htpasswd -s)');
+export const ldap_salted_md5 = digestScheme('ldap_salted_md5', 'SMD5', 'md5', SALTED, 'LDAP {SMD5}: base64 of MD5(password + salt) + salt');
+export const ldap_salted_sha1 = digestScheme('ldap_salted_sha1', 'SSHA', 'sha1', SALTED, 'LDAP {SSHA}: base64 of SHA-1(password + salt) + salt (OpenLDAP slappasswd default)');
+export const ldap_salted_sha256 = digestScheme('ldap_salted_sha256', 'SSHA256', 'sha256', SALTED, 'LDAP {SSHA256}: base64 of SHA-256(password + salt) + salt (389-ds, OpenLDAP pw-sha2)');
+export const ldap_salted_sha512 = digestScheme('ldap_salted_sha512', 'SSHA512', 'sha512', SALTED, 'LDAP {SSHA512}: base64 of SHA-512(password + salt) + salt (389-ds, OpenLDAP pw-sha2)');
 
 /** The crypt(3) schemes `{CRYPT}` may wrap, in identification order. */
 const CRYPT_INNER: readonly Scheme[] = [yescrypt, sha512_crypt, sha256_crypt, md5_crypt, apr_md5_crypt, bcrypt, bsdi_crypt, des_crypt];

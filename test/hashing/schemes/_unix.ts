@@ -2,6 +2,7 @@
  * Small helpers shared by the Unix, LDAP, PHP and raw-digest scheme tests.
  */
 import { HashdError } from '../../../src/errors';
+import type { VerifyOptions } from '../../../src/hashing/policy';
 import { expect, it } from 'vitest';
 import { loadVectorFiles, makeCrypt, type Vector, type VectorFile } from '../../helpers';
 
@@ -25,6 +26,11 @@ export function wrong(password: string): string {
   return password.startsWith('X') ? `Y${password.slice(1)}` : `X${password.slice(1)}`;
 }
 
+/** Verify options for a fixture vector: no rehash, and the user or salt it carries. */
+export function verifyOptions(v: Vector): VerifyOptions {
+  return { rehash: false, ...(v.user !== undefined && { user: v.user }), ...(v.salt !== undefined && { salt: v.salt }) };
+}
+
 /** 'resolved', a HashdError's code, or a description of an untyped error. */
 export async function outcome(promise: Promise<unknown>): Promise<string> {
   try {
@@ -45,8 +51,8 @@ export function vectorChecks(scheme: string, vectors: readonly Vector[], crypt: 
   });
 
   it.each(vectors.map((v) => [v.note ?? v.hash, v] as const))('verifies %s, and refuses a wrong password', async (_label, v) => {
-    await expect(crypt.verify(v.password, v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: true });
-    await expect(crypt.verify(wrong(v.password), v.hash, { rehash: false })).resolves.toMatchObject({ scheme, valid: false });
+    await expect(crypt.verify(v.password, v.hash, verifyOptions(v))).resolves.toMatchObject({ scheme, valid: true });
+    await expect(crypt.verify(wrong(v.password), v.hash, verifyOptions(v))).resolves.toMatchObject({ scheme, valid: false });
   });
 
   it('is the scheme the default policy identifies for every vector', () => {
