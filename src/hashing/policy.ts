@@ -194,9 +194,15 @@ export class CryptContext {
   }
 
   needsUpdate(hash: string): NeedsUpdateResult {
+    const { scheme, needsRehash, reasons } = this.inspect(hash);
+    return { scheme, needsRehash, reasons };
+  }
+
+  /** identify and needsUpdate from one parse, for callers that need both (the inventory). */
+  inspect(hash: string): IdentifyResult & NeedsUpdateResult {
     const { scheme, parsed } = this.resolve(hash);
     const reasons = this.reasons(scheme, parsed);
-    return { scheme: scheme.name, needsRehash: reasons.length > 0, reasons };
+    return { scheme: scheme.name, params: parsed.params, needsRehash: reasons.length > 0, reasons };
   }
 
   /** Parameters new hashes of `scheme` get under this policy. */

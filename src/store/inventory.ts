@@ -48,9 +48,8 @@ export async function buildInventory(deps: { store: CredentialStore; crypt: Cryp
     entry.count++;
     if (row.wrapped) entry.wrapped++;
     try {
-      const identified = crypt.identify(row.hash);
-      const update = crypt.needsUpdate(row.hash);
-      if (update.needsRehash) {
+      const identified = crypt.inspect(row.hash);
+      if (identified.needsRehash) {
         needsRehash++;
         entry.needsRehash++;
       }
