@@ -9,7 +9,7 @@ import type { ApiKeyEntry } from './config';
 import { HashdError, isHashdError } from './errors';
 import type { CryptContext } from './hashing/policy';
 import type { Logger } from './logger';
-import { apiKeyAuth, type AuthVariables } from './routes/auth';
+import { apiKeyAuth, requireScope, type AuthVariables } from './routes/auth';
 import { healthRouteDocs, healthRoutes } from './routes/health';
 import { buildOpenApiDocument, type RouteDoc } from './routes/openapi';
 import { passwordRouteDocs, passwordRoutes } from './routes/passwords';
@@ -21,6 +21,9 @@ import type { Registry } from './hashing/registry';
 import type { SchemeEnv } from './hashing/scheme';
 
 export const VERSION = '0.1.0';
+
+/** Paths under /v1 that only an admin-scoped key may call. */
+export const ADMIN_PATHS: readonly string[] = ['/admin/*', '/import', '/export'];
 
 export interface AppDeps {
   crypt: CryptContext;
@@ -72,6 +75,8 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
 
   const v1 = new Hono<{ Variables: AuthVariables }>();
   v1.use(apiKeyAuth(deps.apiKeys));
+  // The operator's routes need an admin key; everything else a service key.
+  for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
   if (stored) {
     const common = { store: stored.store, crypt: deps.crypt };

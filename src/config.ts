@@ -9,8 +9,17 @@ import { PolicyError, applyPolicyEnv, parsePolicyText, resolvePolicy, type Resol
 import type { Registry } from './hashing/registry';
 import { fromHex } from './hashing/encoding';
 
+/**
+ * What a caller key may do. A `service` key is what a login backend holds: hash, verify, login,
+ * passwords, sessions and codes. An `admin` key adds the operator's routes (import, export, wrap,
+ * inventory, throttle resets, key management); it can do everything a service key can.
+ */
+export type KeyScope = 'service' | 'admin';
+export const KEY_SCOPES: readonly KeyScope[] = ['service', 'admin'];
+
 export interface ApiKeyEntry {
   tenant: string;
+  scope: KeyScope;
   /** SHA-256 of the key; the key itself never sits in configuration. */
   digest: Uint8Array;
 }
@@ -63,8 +72,10 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
- * Parses `HASHD_API_KEYS="acme=sha256:<hex>,beta=sha256:<hex>"`. The value is a list of digests,
- * so a leaked configuration does not leak a usable key.
+ * Parses `HASHD_API_KEYS="acme=sha256:<hex>,ops:admin=sha256:<hex>"`. The value is a list of
+ * digests, so a leaked configuration does not leak a usable key. `TENANT:SCOPE=` names the
+ * scope; an entry without one is a service key (entries written before scopes existed keep
+ * working exactly as before).
  */
 export function parseApiKeys(value: string | undefined, issues: string[]): ApiKeyEntry[] {
   if (value === undefined || value.trim() === '') return [];
@@ -72,13 +83,18 @@ export function parseApiKeys(value: string | undefined, issues: string[]): ApiKe
   value.split(',').forEach((raw, i) => {
     const item = raw.trim();
     if (item === '') return;
-    const match = /^([A-Za-z0-9_.-]{1,64})=sha256:([0-9a-fA-F]{64})$/.exec(item);
+    const match = /^([A-Za-z0-9_.-]{1,64})(?::([a-z]+))?=sha256:([0-9a-fA-F]{64})$/.exec(item);
     if (!match) {
       // Never echo the entry: someone may have pasted a raw key here.
-      issues.push(`HASHD_API_KEYS[${i}]: expected TENANT=sha256:<64 hex digits> (run "npx hashd keys new TENANT")`);
+      issues.push(`HASHD_API_KEYS[${i}]: expected TENANT=sha256:<64 hex digits> or TENANT:admin=sha256:<64 hex digits> (run "npx hashd keys new TENANT")`);
       return;
     }
-    entries.push({ tenant: match[1] as string, digest: fromHex(match[2] as string) as Uint8Array });
+    const scope = (match[2] ?? 'service') as KeyScope;
+    if (!KEY_SCOPES.includes(scope)) {
+      issues.push(`HASHD_API_KEYS[${i}]: unknown scope "${scope}" (expected one of: ${KEY_SCOPES.join(', ')})`);
+      return;
+    }
+    entries.push({ tenant: match[1] as string, scope, digest: fromHex(match[3] as string) as Uint8Array });
   });
   return entries;
 }

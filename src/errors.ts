@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   invalid_password_encoding: 400,
   // 401: no or wrong caller key.
   unauthorized: 401,
+  // 403: the key is valid but its scope does not cover this endpoint.
+  forbidden: 403,
   // 404: nothing at that path or for that id.
   not_found: 404,
   // 405: wrong method.

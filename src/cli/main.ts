@@ -13,7 +13,7 @@ import { importCommand, inventoryCommand, migrateCommand, wrapCommand, type Stor
 
 const USAGE = `usage:
   hashd policy check FILE     validate a policy file (TOML or JSON) without starting the server
-  hashd keys new TENANT       print a new API key and its HASHD_API_KEYS entry
+  hashd keys new TENANT [--admin]  print a new API key (service scope, or admin) and its HASHD_API_KEYS entry
   hashd migrate               apply the database migrations
   hashd import FILE [--tenant T] [--on-conflict skip|overwrite] [--format ndjson|csv]
                               import a legacy hash dump (NDJSON lines or CSV with a header)
@@ -78,15 +78,17 @@ function policyCheck(file: string | undefined): number {
   }
 }
 
-function keysNew(tenant: string | undefined): number {
+function keysNew(args: string[]): number {
+  const admin = args.includes('--admin');
+  const tenant = args.find((a) => !a.startsWith('--'));
   if (!tenant) {
     process.stderr.write(USAGE);
     return 2;
   }
   try {
-    const { key, entry } = newApiKey(tenant);
+    const { key, entry } = newApiKey(tenant, { admin });
     process.stdout.write(
-      `API key for tenant "${tenant}" (shown once; give it to the caller, do not store it):\n  ${key}\n\n` +
+      `API key for tenant "${tenant}", ${admin ? 'admin' : 'service'} scope (shown once; give it to the caller, do not store it):\n  ${key}\n\n` +
         `Add this entry to HASHD_API_KEYS (comma-separated):\n  ${entry}\n`,
     );
     return 0;
@@ -99,7 +101,7 @@ function keysNew(tenant: string | undefined): number {
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   if (command === 'policy' && sub === 'check') return policyCheck(rest[0]);
-  if (command === 'keys' && sub === 'new') return keysNew(rest[0]);
+  if (command === 'keys' && sub === 'new') return keysNew(rest);
   if (command === 'migrate' || command === 'import' || command === 'wrap' || command === 'inventory') {
     const { positional, options } = flags(argv.slice(1));
     try {

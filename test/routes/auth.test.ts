@@ -102,3 +102,24 @@ describe('configuration of keys and dev mode', () => {
     expect(() => loadConfig({ env: { HASHD_CONFIG: '/etc/missing.toml' }, registry, readFile })).toThrow(/cannot read \/etc\/missing\.toml: ENOENT/);
   });
 });
+
+describe('API key scopes in HASHD_API_KEYS', () => {
+  it('reads TENANT=… as a service key and TENANT:admin=… as an admin key', () => {
+    const issues: string[] = [];
+    const keys = parseApiKeys(`acme=sha256:${digest(ACME_KEY)},ops:admin=sha256:${digest(BETA_KEY)},x:service=sha256:${digest('k')}`, issues);
+    expect(issues).toEqual([]);
+    expect(keys.map((k) => [k.tenant, k.scope])).toEqual([
+      ['acme', 'service'],
+      ['ops', 'admin'],
+      ['x', 'service'],
+    ]);
+  });
+
+  it('names an unknown scope without echoing the entry', () => {
+    const issues: string[] = [];
+    parseApiKeys(`acme:root=sha256:${digest(ACME_KEY)}`, issues);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toContain('unknown scope');
+    expect(issues[0]).not.toContain(digest(ACME_KEY));
+  });
+});

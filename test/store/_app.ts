@@ -15,14 +15,20 @@ import { openFresh, type Backend } from '../db/_backends';
 import { makeCrypt, registry } from '../helpers';
 import { memoryLogger } from '../routes/_harness';
 
-export const KEYS = { acme: 'hashd_test_acme_key_0123456789', beta: 'hashd_test_beta_key_9876543210' } as const;
+export const KEYS = {
+  acme: 'hashd_test_acme_key_0123456789',
+  beta: 'hashd_test_beta_key_9876543210',
+  acmeService: 'hashd_test_acme_service_key_5555',
+} as const;
+/** The configuration entry name (tenant[:scope]) of each test key: acme and beta hold admin keys. */
+const ENTRY_NAMES: Record<keyof typeof KEYS, string> = { acme: 'acme:admin', beta: 'beta:admin', acmeService: 'acme' };
 
 export interface StoreApp {
   app: ReturnType<typeof createApp>;
   store: CredentialStore;
   crypt: CryptContext;
   logs: string[];
-  /** Calls the app as tenant `acme` (or another configured tenant). */
+  /** Calls the app with tenant `acme`'s admin key (or another configured key). */
   call(path: string, init?: RequestInit & { tenant?: keyof typeof KEYS; json?: unknown }): Promise<Response>;
 }
 
@@ -35,7 +41,7 @@ export function makeStoreApp(
   const store = options.store ?? guardStore(createCredentialStore(database));
   const apiKeys = parseApiKeys(
     Object.entries(KEYS)
-      .map(([tenant, key]) => `${tenant}=sha256:${createHash('sha256').update(key).digest('hex')}`)
+      .map(([name, key]) => `${ENTRY_NAMES[name as keyof typeof KEYS]}=sha256:${createHash('sha256').update(key).digest('hex')}`)
       .join(','),
     [],
   );

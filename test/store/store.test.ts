@@ -4,7 +4,7 @@
  * isolation on every endpoint, and export.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../db/_backends';
+import { backends, type Backend } from '../db/_backends';
 import { loadVectorFiles, registry, type Vector } from '../helpers';
 import { ndjson, storeAppOn } from './_app';
 
@@ -151,5 +151,31 @@ describe.each(backends)('store on $name', (backend) => {
     expect([...ids].sort()).toEqual(ids);
     const again = await (await s.call('/v1/import', { method: 'POST', body: text })).json();
     expect(again).toEqual({ imported: 0, skipped: lines.length, rejected: 0, errors: [] });
+  });
+});
+
+describe('key scopes', () => {
+  const on = storeAppOn(backends[0] as Backend);
+
+  it.each([
+    ['POST', '/v1/admin/wrap'],
+    ['GET', '/v1/admin/wrap'],
+    ['GET', '/v1/admin/inventory'],
+    ['POST', '/v1/import'],
+    ['GET', '/v1/export'],
+  ])('a service key gets 403 forbidden on %s %s', async (method, path) => {
+    const res = await on.s.call(path, { method, tenant: 'acmeService' });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+  });
+
+  it('a service key logs in and sets passwords; the admin key of the same tenant reads the inventory', async () => {
+    const put = await on.s.call('/v1/users/scoped/password', { method: 'PUT', json: { password: 'pw-scoped' }, tenant: 'acmeService' });
+    expect(put.status).toBe(204);
+    const login = await on.s.call('/v1/login', { json: { userId: 'scoped', password: 'pw-scoped' }, tenant: 'acmeService' });
+    expect(((await login.json()) as { valid: boolean }).valid).toBe(true);
+    const inventory = await on.s.call('/v1/admin/inventory', { method: 'GET', tenant: 'acme' });
+    expect(inventory.status).toBe(200);
+    expect(((await inventory.json()) as { total: number }).total).toBeGreaterThanOrEqual(1);
   });
 });
