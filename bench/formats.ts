@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { nodeSchemeEnv } from '../src/entry/runtime-node';
 import { createLimiter } from '../src/hashing/limiter';
-import { CryptContext } from '../src/hashing/policy';
+import { CryptContext } from '../src/hashing/crypt-context';
 import { resolvePolicy } from '../src/hashing/policy-config';
 import { createRegistry } from '../src/hashing/registry';
 import { BUILTIN_SCHEMES } from '../src/hashing/schemes/index';

@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { ApiKeyEntry } from './config';
 import { HashdError, isHashdError } from './errors';
-import type { CryptContext } from './hashing/policy';
+import type { CryptContext } from './hashing/crypt-context';
 import type { Logger } from './logger';
 import { apiKeyAuth, requireScope, type AuthVariables } from './routes/auth';
 import { healthRouteDocs, healthRoutes } from './routes/health';

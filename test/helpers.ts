@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { nodeSchemeEnv } from '../src/entry/runtime-node';
 import { createLimiter, type Limiter } from '../src/hashing/limiter';
-import { CryptContext } from '../src/hashing/policy';
+import { CryptContext } from '../src/hashing/crypt-context';
 import { resolvePolicy, type PolicyFile } from '../src/hashing/policy-config';
 import { createRegistry, type Registry } from '../src/hashing/registry';
 import { BUILTIN_SCHEMES } from '../src/hashing/schemes/index';

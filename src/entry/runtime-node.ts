@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { loadConfig, type ServiceConfig } from '../config';
 import { createNodeBackend } from '../hashing/backend-node';
 import { createLimiter } from '../hashing/limiter';
-import { CryptContext } from '../hashing/policy';
+import { CryptContext } from '../hashing/crypt-context';
 import { createRegistry, type Registry } from '../hashing/registry';
 import type { SchemeEnv } from '../hashing/scheme';
 import { BUILTIN_SCHEMES } from '../hashing/schemes/index';

@@ -1,7 +1,7 @@
 /**
  * The contract every hash scheme module fulfils. A scheme only knows its own string format and
  * algorithm; everything that is policy (which schemes are accepted, caps, bounds, upgrades) lives
- * in policy.ts, so a scheme never decides whether a hash is "good enough".
+ * in crypt-context.ts, so a scheme never decides whether a hash is "good enough".
  *
  * A hash string is attacker-controlled input: `identify` must be cheap and total, `parse` must
  * reject anything malformed with a typed `malformed_hash` error before any expensive work, and it

@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import type { CredentialStore } from '../db/index';
 import { HashdError } from '../errors';
-import type { CryptContext } from '../hashing/policy';
+import type { CryptContext } from '../hashing/crypt-context';
 import type { Registry } from '../hashing/registry';
 import type { SchemeEnv } from '../hashing/scheme';
 import type { Logger } from '../logger';

@@ -3,7 +3,7 @@
  * effective policy. Handlers are thin: they validate the body and call the CryptContext.
  */
 import { Hono } from 'hono';
-import type { CryptContext } from '../hashing/policy';
+import type { CryptContext } from '../hashing/crypt-context';
 import type { AuthVariables } from './auth';
 import { readJson } from './body';
 import type { RouteDoc } from './openapi';

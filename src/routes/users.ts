@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import type { CredentialStore } from '../db/index';
 import { HashdError } from '../errors';
-import type { CryptContext } from '../hashing/policy';
+import type { CryptContext } from '../hashing/crypt-context';
 import { login } from '../store/login';
 import type { AuthVariables } from './auth';
 import { readJson } from './body';

@@ -11,7 +11,7 @@
 import { parse as parseCsv } from 'csv-parse';
 import type { CredentialStore, ImportConflict, ImportRow } from '../db/index';
 import { HashdError, isHashdError, type ErrorCode } from '../errors';
-import type { CryptContext } from '../hashing/policy';
+import type { CryptContext } from '../hashing/crypt-context';
 
 export type ImportFormat = 'ndjson' | 'csv';
 

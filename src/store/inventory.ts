@@ -7,7 +7,7 @@
  */
 import type { CredentialStore } from '../db/index';
 import { isHashdError } from '../errors';
-import type { CryptContext } from '../hashing/policy';
+import type { CryptContext } from '../hashing/crypt-context';
 
 export interface CostGroup {
   cost: Record<string, number | string>;

@@ -5,7 +5,7 @@
  * costs a dummy verify of the default scheme and answers like a wrong password.
  */
 import type { CredentialStore } from '../db/index';
-import type { CryptContext } from '../hashing/policy';
+import type { CryptContext } from '../hashing/crypt-context';
 
 export interface LoginDeps {
   store: CredentialStore;

@@ -7,7 +7,7 @@
  */
 import type { CredentialStore, JobRow } from '../db/index';
 import { HashdError } from '../errors';
-import type { CryptContext } from '../hashing/policy';
+import type { CryptContext } from '../hashing/crypt-context';
 import type { Registry } from '../hashing/registry';
 import type { ParamValue, SchemeEnv } from '../hashing/scheme';
 import { argon2id } from '../hashing/schemes/argon2';

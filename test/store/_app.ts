@@ -8,7 +8,7 @@ import { parseApiKeys } from '../../src/config';
 import { createCredentialStore, type CredentialStore, type Database } from '../../src/db/index';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import type { PolicyFile } from '../../src/hashing/policy-config';
-import type { CryptContext } from '../../src/hashing/policy';
+import type { CryptContext } from '../../src/hashing/crypt-context';
 import { guardStore } from '../../src/store/guard';
 import { afterAll, beforeAll } from 'vitest';
 import { openFresh, type Backend } from '../db/_backends';

@@ -2,7 +2,7 @@
  * Small helpers shared by the Unix, LDAP, PHP and raw-digest scheme tests.
  */
 import { HashdError } from '../../../src/errors';
-import type { VerifyOptions } from '../../../src/hashing/policy';
+import type { VerifyOptions } from '../../../src/hashing/crypt-context';
 import { expect, it } from 'vitest';
 import { loadVectorFiles, makeCrypt, type Vector, type VectorFile } from '../../helpers';
 
