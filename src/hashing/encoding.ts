@@ -122,6 +122,36 @@ export function h64EncodeBytes(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * Encodes bytes the way every crypt(3) algorithm of this family does: groups of three bytes, taken
+ * in a scheme-specific order, as a 24-bit number `(b0 << 16) | (b1 << 8) | b2` written as four
+ * hash64 characters, least significant first. A final short group is written with fewer
+ * characters (`chars`).
+ */
+export function h64EncodeGroups(bytes: Uint8Array, groups: readonly (readonly number[])[]): string {
+  let out = '';
+  for (const group of groups) {
+    const [i0, i1, i2] = group as [number, number, number, number?];
+    const chars = group[3] ?? 4;
+    let value = ((i0 < 0 ? 0 : (bytes[i0] as number)) << 16) | ((i1 < 0 ? 0 : (bytes[i1] as number)) << 8) | (bytes[i2] as number);
+    for (let c = 0; c < chars; c++) {
+      out += H64_ALPHABET[value & 0x3f];
+      value >>>= 6;
+    }
+  }
+  return out;
+}
+
+/**
+ * The last character of an encoded checksum carries only `bits` significant bits; a character
+ * with higher bits set is never written by any implementation, so the string has exactly one
+ * spelling. Returns whether the string's last character is that canonical one.
+ */
+export function h64LastCharCanonical(text: string, bits: number): boolean {
+  const value = h64Value(text.charAt(text.length - 1));
+  return value >= 0 && value < 1 << bits;
+}
+
 /** Concatenates byte arrays into a new one. */
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;

@@ -28,10 +28,11 @@
 import * as nodeCrypto from 'node:crypto';
 import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
-import { H64_ALPHABET, concatBytes, h64Value } from '../encoding';
+import { concatBytes, h64EncodeGroups, h64LastCharCanonical } from '../encoding';
 import { Md5Message, md5StateToBytes } from '../md5-fast';
 import { blockCount, wasmIterate, wasmIteration, type DigestLayout } from '../digest-wasm';
 import type { ParsedHash, Scheme } from '../scheme';
+import { nodeSliceRounds, runAtOnce, runCooperatively, type Sliced } from '../sliced';
 import { UNMATCHABLE_CHECKSUM } from './raw';
 
 const encoder = new TextEncoder();
@@ -39,36 +40,6 @@ const decoder = new TextDecoder();
 
 /** The `$` separated fields of the crypt family use the hash64 alphabet only. */
 const H64 = '[./0-9A-Za-z]';
-
-/**
- * Encodes bytes the way every crypt(3) algorithm of this family does: groups of three bytes, taken
- * in a scheme-specific order, as a 24-bit number `(b0 << 16) | (b1 << 8) | b2` written as four
- * hash64 characters, least significant first. A final short group is written with fewer
- * characters (`chars`).
- */
-export function h64EncodeGroups(bytes: Uint8Array, groups: readonly (readonly number[])[]): string {
-  let out = '';
-  for (const group of groups) {
-    const [i0, i1, i2] = group as [number, number, number, number?];
-    const chars = group[3] ?? 4;
-    let value = ((i0 < 0 ? 0 : (bytes[i0] as number)) << 16) | ((i1 < 0 ? 0 : (bytes[i1] as number)) << 8) | (bytes[i2] as number);
-    for (let c = 0; c < chars; c++) {
-      out += H64_ALPHABET[value & 0x3f];
-      value >>>= 6;
-    }
-  }
-  return out;
-}
-
-/**
- * The last character of an encoded checksum carries only `bits` significant bits; a character
- * with higher bits set is never written by any implementation, so the string has exactly one
- * spelling. Returns whether the string's last character is that canonical one.
- */
-export function h64LastCharCanonical(text: string, bits: number): boolean {
-  const value = h64Value(text.charAt(text.length - 1));
-  return value >= 0 && value < 1 << bits;
-}
 
 function hasNul(bytes: Uint8Array): boolean {
   return bytes.indexOf(0) !== -1;
@@ -79,61 +50,6 @@ const oneShot: (algorithm: string, data: Uint8Array) => Uint8Array =
   typeof nodeCrypto.hash === 'function'
     ? (algorithm, data) => nodeCrypto.hash(algorithm, data, 'buffer')
     : (algorithm, data) => nodeCrypto.createHash(algorithm).update(data).digest();
-
-// ---------------------------------------------------------------------------------------------
-// Long computations in slices
-
-/**
- * A computation cut into slices: the generator runs one slice per `next()`, yields between
- * slices, and returns the result. The iterated schemes of this family (sha256/512_crypt,
- * bsdi_crypt, phpass, drupal7, yescrypt) compute on the main thread and, at their verify caps, an
- * attacker-supplied hash costs up to about a second; run in one piece, that would hold up every
- * other request (health checks included) for as long. Slices of a few milliseconds, with the
- * event loop served between them, keep the service responsive while such a hash is verified.
- *
- * The same generator serves the synchronous checksum functions (runAtOnce) and the verify paths
- * (runCooperatively), so both compute with exactly the same code.
- */
-export type Sliced<T> = Generator<void, T, void>;
-
-/** Runs every slice of `steps` at once: for the synchronous checksum functions. */
-export function runAtOnce<T>(steps: Sliced<T>): T {
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
-
-/**
- * Gives the event loop one turn: a macrotask, so pending I/O callbacks and timers run before the
- * computation goes on (a resolved promise, a microtask, would let nothing else run). setImmediate
- * where the runtime has it; setTimeout elsewhere.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
-}
-
-/**
- * Runs the slices of `steps` with one turn of the event loop between two slices. A computation
- * that fits in one slice (a hash at its scheme's usual cost) never yields, so it pays nothing.
- */
-export async function runCooperatively<T>(steps: Sliced<T>): Promise<T> {
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    await yieldToEventLoop();
-  }
-}
-
-/**
- * Rounds per slice of a node:crypto loop (the path of runtimes without WebAssembly; the
- * WebAssembly path sizes its own slices, see WasmIteration.sliceRounds). A call costs about
- * 1.2 µs whatever the input, about as much as four SHA-512 blocks, and each block about 0.3 µs on
- * the development machine, so a slice of 8192 such block-equivalents takes 2-3 ms.
- */
-export function nodeSliceRounds(blocksPerRound: number): number {
-  return Math.max(1, Math.floor(8192 / (blocksPerRound + 4)));
-}
 
 // ---------------------------------------------------------------------------------------------
 // MD5-crypt and its Apache variant
@@ -441,7 +357,7 @@ function shaCryptScheme(options: { name: string; ident: string; bits: 256 | 512;
     async verify(password, parsed) {
       const { rounds, salt, checksum } = parsed.data as ShaCryptData;
       if (hasNul(password)) return false;
-      // In slices (see Sliced): a hash at the rounds cap takes most of a second.
+      // In slices (see Sliced in sliced.ts): a hash at the rounds cap takes most of a second.
       return equalStrings(await runCooperatively(shaCryptSteps(bits, password, salt, rounds, {})), checksum);
     },
   };

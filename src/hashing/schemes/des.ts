@@ -25,7 +25,7 @@ import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
 import { H64_ALPHABET, h64EncodeInt, h64Value } from '../encoding';
 import type { ParsedHash, Scheme, WrapSupport } from '../scheme';
-import { runAtOnce, runCooperatively, type Sliced } from './crypt';
+import { runAtOnce, runCooperatively, type Sliced } from '../sliced';
 import { UNMATCHABLE_CHECKSUM } from './raw';
 
 const encoder = new TextEncoder();
@@ -292,7 +292,7 @@ export function desCryptChecksum(password: Uint8Array, salt: number): string {
 }
 
 /**
- * DES encryptions per slice of bsdi_crypt's rounds (see Sliced in crypt.ts): one costs about
+ * DES encryptions per slice of bsdi_crypt's rounds (see Sliced in sliced.ts): one costs about
  * 0.19 µs on the development machine, so a slice takes about 3 ms. passlib's default of 5001
  * rounds fits in one slice; the cap of one million takes 62.
  */

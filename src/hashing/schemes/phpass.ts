@@ -15,11 +15,11 @@
 import * as nodeCrypto from 'node:crypto';
 import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
-import { H64_ALPHABET, concatBytes, h64EncodeBytes, h64Value, toHex } from '../encoding';
+import { H64_ALPHABET, concatBytes, h64EncodeBytes, h64LastCharCanonical, h64Value, toHex } from '../encoding';
 import { Md5Message, md5StateToBytes } from '../md5-fast';
 import { blockCount, wasmIteration } from '../digest-wasm';
 import type { ParsedHash, Scheme, WrapSupport } from '../scheme';
-import { h64LastCharCanonical, nodeSliceRounds, runAtOnce, runCooperatively, type Sliced } from './crypt';
+import { nodeSliceRounds, runAtOnce, runCooperatively, type Sliced } from '../sliced';
 import { digest, UNMATCHABLE_CHECKSUM } from './raw';
 
 const encoder = new TextEncoder();
@@ -58,7 +58,7 @@ function parseSetting(name: string, hash: string, pattern: RegExp): { ident: str
 }
 
 /**
- * MD5 blocks per slice of the md5-fast.ts loop (see Sliced in crypt.ts): a block costs about
+ * MD5 blocks per slice of the md5-fast.ts loop (see Sliced in sliced.ts): a block costs about
  * 0.15-0.16 µs on the development machine, so a slice takes about 2.5 ms. The WebAssembly path
  * sizes its slices the same way (WasmIteration.sliceRounds). The usual counts (WordPress 2^13,
  * phpBB 2^11 iterations, one block each with passwords under 40 bytes) fit in one slice; the

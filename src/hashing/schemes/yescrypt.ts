@@ -16,9 +16,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
-import { h64EncodeBytes, h64Value } from '../encoding';
+import { h64EncodeBytes, h64LastCharCanonical, h64Value } from '../encoding';
 import type { ParsedHash, Scheme } from '../scheme';
-import { h64LastCharCanonical, runAtOnce, runCooperatively, type Sliced } from './crypt';
+import { runAtOnce, runCooperatively, type Sliced } from '../sliced';
 
 // pwxform's parameters in the "j" flavor, and the sizes derived from them.
 const PWX_SIMPLE = 2;
@@ -102,7 +102,7 @@ interface Scratch {
 }
 
 /**
- * The work of one slice (see Sliced in crypt.ts), counted in 128-byte blocks put through a block
+ * The work of one slice (see Sliced in sliced.ts), counted in 128-byte blocks put through a block
  * mix: an SMix iteration mixes r of them. A block costs about 1.9 µs at r = 32 and up to 3 µs at
  * smaller r and larger N on the development machine, so a slice takes 2-3 ms: the default j9T
  * hash (about 0.35 s) is cut into about 170 slices, a hash at the 32 MiB cap into about 350.
