@@ -16,7 +16,8 @@ import { passwordRouteDocs, passwordRoutes } from './routes/passwords';
 import { adminRouteDocs, adminRoutes } from './routes/admin';
 import { transferRouteDocs, transferRoutes } from './routes/transfer';
 import { userRouteDocs, userRoutes } from './routes/users';
-import type { CredentialStore } from './db/index';
+import { systemClock, type Clock } from './clock';
+import type { Repositories } from './db/index';
 import type { Registry } from './hashing/registry';
 import type { SchemeEnv } from './hashing/scheme';
 
@@ -31,13 +32,20 @@ export interface AppDeps {
   maxBodyBytes: number;
   logger: Logger;
   readiness?: () => Promise<string | null>;
-  /** The credential store; without it the service is stateless (hash/verify only). */
-  store?: StoreDeps;
+  /** The source of "now" for everything that stores or expires things. Default: the system clock. */
+  clock?: Clock;
+  /** The database; without it the service is stateless (hash/verify only). */
+  data?: DataDeps;
 }
 
-export interface StoreDeps {
-  /** A store whose failures are already translated (store/guard.ts). */
-  store: CredentialStore;
+export interface DataDeps {
+  /**
+   * The repositories for one request, failures already translated (store/guard.ts). Called once
+   * per request that needs the database, before its body is read, so an entry can open the
+   * request's own client (a Worker's Hyperdrive binding in `c.env`) or answer 503
+   * `database_unavailable` (throw it) while the database cannot serve.
+   */
+  repositories(c: Context): Repositories;
   registry: Registry;
   env: SchemeEnv;
   /** Hashes the wrap job computes at once. */
@@ -47,6 +55,7 @@ export interface StoreDeps {
 export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   const app = new Hono<{ Variables: AuthVariables }>();
   const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
 
   app.use(async function requestLog(c, next) {
     const started = performance.now();
@@ -67,7 +76,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
 
   app.route('/', healthRoutes({ readiness: deps.readiness ?? (async () => null) }));
 
-  const stored = deps.store;
+  const stored = deps.data;
   const docs: RouteDoc[] = [...healthRouteDocs, ...passwordRouteDocs, ...(stored ? [...userRouteDocs, ...transferRouteDocs, ...adminRouteDocs] : [])];
   const openapi = buildOpenApiDocument(docs, { version: VERSION });
   app.get('/openapi.json', (c) => c.json(openapi));
@@ -79,10 +88,10 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
   if (stored) {
-    const common = { store: stored.store, crypt: deps.crypt };
+    const common = { repositories: (c: Context) => stored.repositories(c), crypt: deps.crypt };
     v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', transferRoutes(common));
-    v1.route('/', adminRoutes({ ...common, registry: stored.registry, env: stored.env, logger, wrapConcurrency: stored.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', adminRoutes({ ...common, clock, registry: stored.registry, env: stored.env, logger, wrapConcurrency: stored.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
   app.route('/v1', v1);
 

@@ -67,7 +67,7 @@ export async function importCommand(file: string, options: StoreCommandOptions):
         yield chunk;
       }
     };
-    const summary = await importCredentials({ store: db.store, crypt: core.crypt }, options.tenant ?? DEFAULT_TENANT, source(), {
+    const summary = await importCredentials({ ...db.repositories(), crypt: core.crypt }, options.tenant ?? DEFAULT_TENANT, source(), {
       format,
       onConflict: options.onConflict ?? 'skip',
       onProgress: (p) => {
@@ -87,7 +87,7 @@ export async function importCommand(file: string, options: StoreCommandOptions):
 
 export async function wrapCommand(options: StoreCommandOptions): Promise<number> {
   return withStore(async ({ core, db }) => {
-    const { done } = await startWrap({ store: db.store, crypt: core.crypt, registry: core.registry, env: core.env }, options.tenant ?? DEFAULT_TENANT, {
+    const { done } = await startWrap({ ...db.repositories(), crypt: core.crypt, registry: core.registry, env: core.env }, options.tenant ?? DEFAULT_TENANT, {
       concurrency: core.config.hashConcurrency,
       ...(options.schemes && { schemes: options.schemes }),
       onProgress: (s) => progressLine(`${bar(s.processed, s.total)}${s.processed}/${s.total} rows  ${s.rowsPerSecond.toFixed(0)} rows/s  wrapped ${s.wrapped}`),
@@ -101,7 +101,7 @@ export async function wrapCommand(options: StoreCommandOptions): Promise<number>
 
 export async function inventoryCommand(options: StoreCommandOptions): Promise<number> {
   return withStore(async ({ core, db }) => {
-    const report = await buildInventory({ store: db.store, crypt: core.crypt }, options.tenant ?? DEFAULT_TENANT);
+    const report = await buildInventory({ ...db.repositories(), crypt: core.crypt }, options.tenant ?? DEFAULT_TENANT);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
   });

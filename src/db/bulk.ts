@@ -6,7 +6,8 @@
  */
 
 import { and, asc, count, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
-import { type HashdDb, queryRows } from './database.ts';
+import type { Clock } from '../clock.ts';
+import { type Database, type HashdDb, queryRows } from './database.ts';
 import { type CredentialRow, credentials } from './schema.ts';
 
 export interface ImportRow {
@@ -188,4 +189,34 @@ function checkPageSize(name: string, value: number): number {
     throw new RangeError(`${name}: page size must be an integer from 1 to ${MAX_PAGE_ROWS}`);
   }
   return value;
+}
+
+/** Bulk writes of legacy dumps: one transaction per batch, settled per user id. */
+export interface ImportRepository {
+  importBatch(tenant: string, rows: readonly ImportRow[], onConflict: ImportConflict): Promise<ImportResult>;
+}
+
+/**
+ * Keyset-paginated reads over many credential rows in user id order: the export, and the wrap
+ * job's scan for weak hashes (its writes are credential compare-and-swaps).
+ */
+export interface ExportRepository {
+  exportRows(tenant: string, options: ExportOptions): AsyncIterable<CredentialRow>;
+  scanForWrap(tenant: string, options: WrapScanOptions): Promise<CredentialRow[]>;
+  countForWrap(tenant: string, schemes: readonly string[]): Promise<number>;
+}
+
+export function createImportRepository(database: Database, clock: Clock): ImportRepository {
+  const { db } = database;
+  return { importBatch: (tenant, rows, onConflict) => importBatch(db, clock(), tenant, rows, onConflict) };
+}
+
+/** The clock is unused today (reads only) and taken for the same signature as every repository. */
+export function createExportRepository(database: Database, _clock: Clock): ExportRepository {
+  const { db } = database;
+  return {
+    exportRows: (tenant, options) => exportRows(db, tenant, options),
+    scanForWrap: (tenant, options) => scanForWrap(db, tenant, options),
+    countForWrap: (tenant, schemes) => countForWrap(db, tenant, schemes),
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * The credential repository: every read and write of stored password hashes goes through these
- * functions. Each takes the tenant first and puts it in every WHERE clause, so no call can read
- * or change another tenant's rows whatever user id it is given.
+ * The credential repository: every read and write of one user's stored password hash goes
+ * through it (the bulk operations over many rows are in bulk.ts). Each method takes the tenant
+ * first and puts it in every WHERE clause, so no call can read or change another tenant's rows
+ * whatever user id it is given.
  *
  * Writes that upgrade a hash (upgrade-on-login, the wrap job) use `compareAndSwap`: they replace
  * only the exact hash they verified, so a password change that lands in between always wins.
@@ -11,21 +12,9 @@
  */
 
 import { and, eq, sql } from 'drizzle-orm';
-import {
-  countForWrap,
-  type ExportOptions,
-  exportRows,
-  type ImportConflict,
-  type ImportResult,
-  type ImportRow,
-  importBatch,
-  scanForWrap,
-  type WrapScanOptions,
-} from './bulk.ts';
+import type { Clock } from '../clock.ts';
 import type { Database } from './database.ts';
-import { type Inventory, inventory, recordUpgrade } from './inventory.ts';
-import { createJob, type FinalJobState, finishJob, getJob, type JobProgress, type NewJob, updateJobProgress } from './jobs.ts';
-import { type CredentialRow, type CredentialSource, credentials, type JobRow, type UpgradeKind } from './schema.ts';
+import { type CredentialRow, type CredentialSource, credentials } from './schema.ts';
 
 export interface SetCredentialInput {
   hash: string;
@@ -49,25 +38,16 @@ export interface SwapCredentialInput {
   pgUser?: string | null;
 }
 
-export interface CredentialStore {
+/** One user's stored credential: read it, replace it, swap it after a verify, remove it. */
+export interface CredentialRepository {
   get(tenant: string, userId: string): Promise<CredentialRow | undefined>;
   set(tenant: string, userId: string, input: SetCredentialInput): Promise<void>;
   compareAndSwap(tenant: string, userId: string, expectedHash: string, input: SwapCredentialInput): Promise<boolean>;
   touchLogin(tenant: string, userId: string): Promise<boolean>;
-  recordUpgrade(tenant: string, kind: UpgradeKind, n?: number): Promise<void>;
   remove(tenant: string, userId: string): Promise<boolean>;
-  importBatch(tenant: string, rows: readonly ImportRow[], onConflict: ImportConflict): Promise<ImportResult>;
-  exportRows(tenant: string, options: ExportOptions): AsyncIterable<CredentialRow>;
-  scanForWrap(tenant: string, options: WrapScanOptions): Promise<CredentialRow[]>;
-  countForWrap(tenant: string, schemes: readonly string[]): Promise<number>;
-  inventory(tenant: string): Promise<Inventory>;
-  createJob(tenant: string, job: NewJob): Promise<JobRow | undefined>;
-  getJob(tenant: string, kind: string): Promise<JobRow | undefined>;
-  updateJobProgress(tenant: string, id: string, progress: JobProgress): Promise<boolean>;
-  finishJob(tenant: string, id: string, state: FinalJobState): Promise<boolean>;
 }
 
-export function createCredentialStore(database: Database, clock: () => Date = () => new Date()): CredentialStore {
+export function createCredentialRepository(database: Database, clock: Clock): CredentialRepository {
   const { db } = database;
   const byUser = (tenant: string, userId: string) =>
     and(eq(credentials.tenant, tenant), eq(credentials.userId, userId));
@@ -128,8 +108,6 @@ export function createCredentialStore(database: Database, clock: () => Date = ()
       return changed.length > 0;
     },
 
-    recordUpgrade: (tenant, kind, n = 1) => recordUpgrade(db, clock(), tenant, kind, n),
-
     async remove(tenant, userId) {
       const removed = await db
         .delete(credentials)
@@ -137,16 +115,5 @@ export function createCredentialStore(database: Database, clock: () => Date = ()
         .returning({ userId: credentials.userId });
       return removed.length > 0;
     },
-
-    importBatch: (tenant, rows, onConflict) => importBatch(db, clock(), tenant, rows, onConflict),
-    exportRows: (tenant, options) => exportRows(db, tenant, options),
-    scanForWrap: (tenant, options) => scanForWrap(db, tenant, options),
-    countForWrap: (tenant, schemes) => countForWrap(db, tenant, schemes),
-    inventory: (tenant) => inventory(db, tenant),
-
-    createJob: (tenant, job) => createJob(db, clock(), tenant, job),
-    getJob: (tenant, kind) => getJob(db, tenant, kind),
-    updateJobProgress: (tenant, id, progress) => updateJobProgress(db, clock(), tenant, id, progress),
-    finishJob: (tenant, id, state) => finishJob(db, clock(), tenant, id, state),
   };
 }

@@ -1,20 +1,31 @@
 /**
- * The data layer's public surface for routes, the CLI and jobs: the repository, its types and
+ * The data layer's public surface for routes, the CLI and jobs: the repositories, their types and
  * the unavailable-database check. It imports nothing runtime-specific, so a Worker build can use
- * it too. Opening a database is the entry's business and lives in `./client.ts` (Node: PGlite or
- * the `postgres` pool), which is deliberately not re-exported here.
+ * it too. Opening a database is the entry's business (src/entry/database-client.ts on Node:
+ * PGlite or the `postgres` pool), which is deliberately not reachable from here.
  */
 
-export type { ExportOptions, ImportConflict, ImportResult, ImportRow, WrapScanOptions } from './bulk.ts';
 export {
-  type CredentialStore,
-  createCredentialStore,
+  createExportRepository,
+  createImportRepository,
+  type ExportOptions,
+  type ExportRepository,
+  type ImportConflict,
+  type ImportRepository,
+  type ImportResult,
+  type ImportRow,
+  type WrapScanOptions,
+} from './bulk.ts';
+export {
+  type CredentialRepository,
+  createCredentialRepository,
   type SetCredentialInput,
   type SwapCredentialInput,
 } from './credentials.ts';
 export type { Database, DatabaseKind, HashdDb } from './database.ts';
-export type { Inventory, SchemeCount, UpgradeDay } from './inventory.ts';
-export type { FinalJobState, JobProgress, NewJob } from './jobs.ts';
+export { createInventoryRepository, type Inventory, type InventoryRepository, type SchemeCount, type UpgradeDay } from './inventory.ts';
+export { createJobRepository, type FinalJobState, type JobProgress, type JobRepository, type NewJob } from './jobs.ts';
+export { createRepositories, type Repositories } from './repositories.ts';
 export {
   CREDENTIAL_SOURCES,
   type CredentialRow,

@@ -6,7 +6,8 @@
  */
 
 import { asc, count, eq, sql } from 'drizzle-orm';
-import type { HashdDb } from './database.ts';
+import type { Clock } from '../clock.ts';
+import type { Database, HashdDb } from './database.ts';
 import { credentials, type UpgradeKind, upgradeEvents } from './schema.ts';
 
 export interface SchemeCount {
@@ -82,3 +83,18 @@ export async function recordUpgrade(db: HashdDb, now: Date, tenant: string, kind
     });
 }
 
+
+/** The tenant's counts by scheme and its per-day upgrade counters. */
+export interface InventoryRepository {
+  inventory(tenant: string): Promise<Inventory>;
+  /** Adds `n` (default 1) upgrades of `kind` on the clock's current UTC day. */
+  recordUpgrade(tenant: string, kind: UpgradeKind, n?: number): Promise<void>;
+}
+
+export function createInventoryRepository(database: Database, clock: Clock): InventoryRepository {
+  const { db } = database;
+  return {
+    inventory: (tenant) => inventory(db, tenant),
+    recordUpgrade: (tenant, kind, n = 1) => recordUpgrade(db, clock(), tenant, kind, n),
+  };
+}

@@ -6,7 +6,8 @@
  */
 
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { HashdDb } from './database.ts';
+import type { Clock } from '../clock.ts';
+import type { Database, HashdDb } from './database.ts';
 import { type JobRow, jobs } from './schema.ts';
 
 export interface NewJob {
@@ -101,4 +102,22 @@ export async function finishJob(
     .where(and(eq(jobs.tenant, tenant), eq(jobs.id, id), eq(jobs.state, 'running')))
     .returning({ id: jobs.id });
   return changed.length > 0;
+}
+
+/** A tenant's durable jobs; progress and finish are conditional on the job still running. */
+export interface JobRepository {
+  create(tenant: string, job: NewJob): Promise<JobRow | undefined>;
+  get(tenant: string, kind: string): Promise<JobRow | undefined>;
+  progress(tenant: string, id: string, progress: JobProgress): Promise<boolean>;
+  finish(tenant: string, id: string, state: FinalJobState): Promise<boolean>;
+}
+
+export function createJobRepository(database: Database, clock: Clock): JobRepository {
+  const { db } = database;
+  return {
+    create: (tenant, job) => createJob(db, clock(), tenant, job),
+    get: (tenant, kind) => getJob(db, tenant, kind),
+    progress: (tenant, id, progress) => updateJobProgress(db, clock(), tenant, id, progress),
+    finish: (tenant, id, state) => finishJob(db, clock(), tenant, id, state),
+  };
 }

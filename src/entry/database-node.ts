@@ -4,16 +4,22 @@
  * service still starts, answers 503 (database_unavailable, /readyz not ready) and keeps retrying
  * the migration in the background until the database answers.
  */
+import { systemClock, type Clock } from '../clock';
 import type { ServiceConfig } from '../config';
-import { openDatabase } from '../db/client';
-import { createCredentialStore, isDatabaseUnavailable, type CredentialStore, type Database } from '../db/index';
+import { createRepositories, isDatabaseUnavailable, type Database, type Repositories } from '../db/index';
 import { HashdError } from '../errors';
 import type { Logger } from '../logger';
-import { guardStore } from '../store/guard';
+import { guardRepositories } from '../store/guard';
+import { openDatabase } from './database-client';
 
 export interface NodeDatabase {
   database: Database;
-  store: CredentialStore;
+  /**
+   * The repositories over this process's database, failures translated. Until the migrations
+   * are in, it throws 503 `database_unavailable` instead, so a request fails before it reads its
+   * body rather than at a missing table.
+   */
+  repositories(): Repositories;
   /** null when ready, else why not. */
   readiness(): Promise<string | null>;
   close(): Promise<void>;
@@ -37,7 +43,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export async function openNodeDatabase(config: ServiceConfig, logger: Logger): Promise<NodeDatabase> {
+export async function openNodeDatabase(config: ServiceConfig, logger: Logger, clock: Clock = systemClock): Promise<NodeDatabase> {
   const database = await openDatabase({ ...(config.databaseUrl && { url: config.databaseUrl }), dataDir: config.dataDir, poolMax: config.databasePoolMax });
   let migrated = false;
   let stopped = false;
@@ -54,27 +60,13 @@ export async function openNodeDatabase(config: ServiceConfig, logger: Logger): P
     }
   };
   await migrate();
-  const raw = guardStore(createCredentialStore(database));
-  // Until the migrations are in, every store call is "unavailable" rather than a missing table.
-  const store = new Proxy(raw, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (typeof value !== 'function' || migrated) return value;
-      const notReady = (): HashdError => new HashdError('database_unavailable', 'the database is not ready yet', { retryAfter: 1 });
-      // exportRows returns an async iterable, every other method a promise.
-      if (key === 'exportRows') {
-        return async function* (): AsyncIterable<never> {
-          throw notReady();
-        };
-      }
-      return async () => {
-        throw notReady();
-      };
-    },
-  });
+  const repositories = guardRepositories(createRepositories(database, clock));
   return {
     database,
-    store,
+    repositories() {
+      if (!migrated) throw new HashdError('database_unavailable', 'the database is not ready yet', { retryAfter: 1 });
+      return repositories;
+    },
     async readiness() {
       if (!migrated) return 'migrations not applied (database unreachable)';
       try {

@@ -66,7 +66,7 @@ async function start(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     logger,
     readiness: () => db.readiness(),
-    store: { store: db.store, registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency },
+    data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency },
   });
   // The first hash starts libuv's threadpool (and prepares the dummy hash for unknown users), so
   // the pool's threads exist when they are lowered below the event loop's priority.

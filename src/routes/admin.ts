@@ -1,8 +1,9 @@
 /**
  * Migration administration: start and follow the wrap-upgrade job, and the credential inventory.
  */
-import { Hono } from 'hono';
-import type { CredentialStore } from '../db/index';
+import { Hono, type Context } from 'hono';
+import type { Clock } from '../clock';
+import type { Repositories } from '../db/index';
 import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import type { Registry } from '../hashing/registry';
@@ -16,7 +17,9 @@ import type { RouteDoc } from './openapi';
 import { inventoryResponse, wrapRequest, wrapStatusResponse } from './schemas';
 
 export interface AdminRoutesDeps {
-  store: CredentialStore;
+  /** The request's repositories (throws 503 database_unavailable when the database cannot serve). */
+  repositories: (c: Context) => Repositories;
+  clock: Clock;
   crypt: CryptContext;
   registry: Registry;
   env: SchemeEnv;
@@ -30,10 +33,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<{ Variables: AuthVariab
   const app = new Hono<{ Variables: AuthVariables }>();
 
   app.post('/admin/wrap', async (c) => {
+    const repos = deps.repositories(c);
     const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
     const body = hasBody ? await readJson(c, wrapRequest, deps.maxBodyBytes) : {};
     const tenant = c.get('tenant');
-    const { job, done } = await startWrap(deps, tenant, { concurrency: deps.wrapConcurrency, ...(body.schemes && { schemes: body.schemes }) });
+    const { job, done } = await startWrap({ ...repos, crypt: deps.crypt, registry: deps.registry, env: deps.env, clock: deps.clock }, tenant, { concurrency: deps.wrapConcurrency, ...(body.schemes && { schemes: body.schemes }) });
     done.then(
       (status) => deps.logger.info({ tenant, job: job.id, processed: status.processed, wrapped: status.wrapped }, 'wrap done'),
       (err: unknown) => deps.logger.error({ tenant, job: job.id, err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'wrap failed'),
@@ -42,12 +46,12 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<{ Variables: AuthVariab
   });
 
   app.get('/admin/wrap', async (c) => {
-    const job = await deps.store.getJob(c.get('tenant'), WRAP_JOB);
+    const job = await deps.repositories(c).jobs.get(c.get('tenant'), WRAP_JOB);
     if (!job) throw new HashdError('not_found', 'no wrap job has run for this tenant');
     return c.json(statusOf(job));
   });
 
-  app.get('/admin/inventory', async (c) => c.json(await buildInventory(deps, c.get('tenant'))));
+  app.get('/admin/inventory', async (c) => c.json(await buildInventory({ ...deps.repositories(c), crypt: deps.crypt }, c.get('tenant'))));
 
   return app;
 }

@@ -2,8 +2,8 @@
  * Moving credentials in and out: a streamed bulk import of legacy dumps and an NDJSON export, so
  * a tenant can always leave with its data.
  */
-import { Hono } from 'hono';
-import type { CredentialStore } from '../db/index';
+import { Hono, type Context } from 'hono';
+import type { Repositories } from '../db/index';
 import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import { importCredentials, type ImportFormat } from '../store/import';
@@ -12,7 +12,8 @@ import type { RouteDoc } from './openapi';
 import { importResponse } from './schemas';
 
 export interface TransferRoutesDeps {
-  store: CredentialStore;
+  /** The request's repositories (throws 503 database_unavailable when the database cannot serve). */
+  repositories: (c: Context) => Repositories;
   crypt: CryptContext;
 }
 
@@ -31,23 +32,24 @@ async function* chunks(body: ReadableStream<Uint8Array> | null): AsyncIterable<U
 }
 
 export function transferRoutes(deps: TransferRoutesDeps): Hono<{ Variables: AuthVariables }> {
-  const { store, crypt } = deps;
+  const { repositories, crypt } = deps;
   const app = new Hono<{ Variables: AuthVariables }>();
 
   app.post('/import', async (c) => {
+    const { imports } = repositories(c);
     const onConflict = c.req.query('onConflict') ?? 'skip';
     if (onConflict !== 'skip' && onConflict !== 'overwrite') throw new HashdError('invalid_request', 'onConflict must be skip or overwrite');
     const type = (c.req.header('content-type') ?? '').toLowerCase();
     const format = (c.req.query('format') ?? (type.startsWith('text/csv') ? 'csv' : 'ndjson')) as ImportFormat;
     if (format !== 'csv' && format !== 'ndjson') throw new HashdError('invalid_request', 'format must be ndjson or csv');
-    const summary = await importCredentials({ store, crypt }, c.get('tenant'), chunks(c.req.raw.body), { format, onConflict });
+    const summary = await importCredentials({ imports, crypt }, c.get('tenant'), chunks(c.req.raw.body), { format, onConflict });
     return c.json(summary);
   });
 
   app.get('/export', (c) => {
     const tenant = c.get('tenant');
     const encoder = new TextEncoder();
-    const rows = store.exportRows(tenant, { batchSize: 2000 })[Symbol.asyncIterator]();
+    const rows = repositories(c).exports.exportRows(tenant, { batchSize: 2000 })[Symbol.asyncIterator]();
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {

@@ -2,8 +2,8 @@
  * Stored credentials: set a password, log in (with upgrade on login), delete a user. Every call
  * acts on the caller's tenant only.
  */
-import { Hono } from 'hono';
-import type { CredentialStore } from '../db/index';
+import { Hono, type Context } from 'hono';
+import type { Repositories } from '../db/index';
 import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import { login } from '../store/login';
@@ -13,7 +13,8 @@ import type { RouteDoc } from './openapi';
 import { loginRequest, loginResponse, setPasswordRequest } from './schemas';
 
 export interface UserRoutesDeps {
-  store: CredentialStore;
+  /** The request's repositories (throws 503 database_unavailable when the database cannot serve). */
+  repositories: (c: Context) => Repositories;
   crypt: CryptContext;
   maxBodyBytes: number;
 }
@@ -24,27 +25,30 @@ function userIdOf(raw: string): string {
 }
 
 export function userRoutes(deps: UserRoutesDeps): Hono<{ Variables: AuthVariables }> {
-  const { store, crypt, maxBodyBytes } = deps;
+  const { repositories, crypt, maxBodyBytes } = deps;
   const app = new Hono<{ Variables: AuthVariables }>();
 
   app.put('/users/:userId/password', async (c) => {
     const userId = userIdOf(c.req.param('userId'));
     crypt.assertCapacity();
+    const { credentials } = repositories(c);
     const body = await readJson(c, setPasswordRequest, maxBodyBytes);
     const { hash, scheme } = await crypt.hash(body.password, { signal: c.req.raw.signal });
-    await store.set(c.get('tenant'), userId, { hash, scheme, salt: null, pgUser: null, source: 'set' });
+    await credentials.set(c.get('tenant'), userId, { hash, scheme, salt: null, pgUser: null, source: 'set' });
     return c.body(null, 204);
   });
 
   app.delete('/users/:userId', async (c) => {
-    await store.remove(c.get('tenant'), userIdOf(c.req.param('userId')));
+    const userId = userIdOf(c.req.param('userId'));
+    await repositories(c).credentials.remove(c.get('tenant'), userId);
     return c.body(null, 204);
   });
 
   app.post('/login', async (c) => {
     crypt.assertCapacity();
+    const repos = repositories(c);
     const body = await readJson(c, loginRequest, maxBodyBytes);
-    return c.json(await login({ store, crypt }, c.get('tenant'), body.userId, body.password, c.req.raw.signal));
+    return c.json(await login({ ...repos, crypt }, c.get('tenant'), body.userId, body.password, c.req.raw.signal));
   });
 
   return app;

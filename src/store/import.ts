@@ -9,7 +9,7 @@
  * rerunning the same file completes it.
  */
 import { parse as parseCsv } from 'csv-parse';
-import type { CredentialStore, ImportConflict, ImportRow } from '../db/index';
+import type { ImportConflict, ImportRow, Repositories } from '../db/index';
 import { HashdError, isHashdError, type ErrorCode } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 
@@ -32,8 +32,7 @@ export interface ImportSummary {
   errors: { line: number; code: ErrorCode }[];
 }
 
-export interface ImportDeps {
-  store: CredentialStore;
+export interface ImportDeps extends Pick<Repositories, 'imports'> {
   crypt: CryptContext;
 }
 
@@ -151,7 +150,7 @@ function laneOf(userId: string, lanes: number): number {
 }
 
 export async function importCredentials(deps: ImportDeps, tenant: string, source: AsyncIterable<Uint8Array>, options: ImportOptions): Promise<ImportSummary> {
-  const { store, crypt } = deps;
+  const { imports, crypt } = deps;
   const batchSize = options.batchSize ?? 5000;
   const summary: ImportSummary = { imported: 0, skipped: 0, rejected: 0, errors: [] };
   let rows = 0;
@@ -166,7 +165,7 @@ export async function importCredentials(deps: ImportDeps, tenant: string, source
     const current = lane.batch;
     lane.batch = [];
     await lane.writing;
-    lane.writing = store.importBatch(tenant, current, options.onConflict).then((result) => {
+    lane.writing = imports.importBatch(tenant, current, options.onConflict).then((result) => {
       summary.imported += result.inserted;
       summary.skipped += result.skipped;
       options.onProgress?.({ rows, imported: summary.imported, skipped: summary.skipped, rejected: summary.rejected });

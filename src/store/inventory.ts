@@ -5,7 +5,7 @@
  * can; the per-hash parts (costs, needs-rehash) stream every row through the policy's parser,
  * which does no hashing work.
  */
-import type { CredentialStore } from '../db/index';
+import type { Repositories } from '../db/index';
 import { isHashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 
@@ -33,14 +33,16 @@ export interface InventoryReport {
   weakNotLoggedInSinceImport: { scheme: string; count: number }[];
 }
 
-export async function buildInventory(deps: { store: CredentialStore; crypt: CryptContext }, tenant: string): Promise<InventoryReport> {
-  const { store, crypt } = deps;
+export type InventoryDeps = Pick<Repositories, 'exports' | 'inventory'> & { crypt: CryptContext };
+
+export async function buildInventory(deps: InventoryDeps, tenant: string): Promise<InventoryReport> {
+  const { exports, inventory, crypt } = deps;
   const schemes = new Map<string, { count: number; needsRehash: number; wrapped: number; costs: Map<string, CostGroup> }>();
   const unusable: Record<string, number> = {};
   let total = 0;
   let needsRehash = 0;
   let wrapped = 0;
-  for await (const row of store.exportRows(tenant, { batchSize: 5000 })) {
+  for await (const row of exports.exportRows(tenant, { batchSize: 5000 })) {
     total++;
     if (row.wrapped) wrapped++;
     let entry = schemes.get(row.scheme);
@@ -63,7 +65,7 @@ export async function buildInventory(deps: { store: CredentialStore; crypt: Cryp
       unusable[code] = (unusable[code] ?? 0) + 1;
     }
   }
-  const counts = await store.inventory(tenant);
+  const counts = await inventory.inventory(tenant);
   return {
     total,
     needsRehash,

@@ -4,11 +4,10 @@
  * verified, so a password change that landed in between is never overwritten. An unknown user
  * costs a dummy verify of the default scheme and answers like a wrong password.
  */
-import type { CredentialStore } from '../db/index';
+import type { Repositories } from '../db/index';
 import type { CryptContext } from '../hashing/crypt-context';
 
-export interface LoginDeps {
-  store: CredentialStore;
+export interface LoginDeps extends Pick<Repositories, 'credentials' | 'inventory'> {
   crypt: CryptContext;
 }
 
@@ -18,8 +17,8 @@ export interface LoginResult {
 }
 
 export async function login(deps: LoginDeps, tenant: string, userId: string, password: string, signal?: AbortSignal): Promise<LoginResult> {
-  const { store, crypt } = deps;
-  const row = await store.get(tenant, userId);
+  const { credentials, inventory, crypt } = deps;
+  const row = await credentials.get(tenant, userId);
   if (!row) {
     await crypt.dummyVerify(password, signal ? { signal } : {});
     return { valid: false, upgraded: false };
@@ -32,7 +31,7 @@ export async function login(deps: LoginDeps, tenant: string, userId: string, pas
   if (!result.valid) return { valid: false, upgraded: false };
   let upgraded = false;
   if (result.newHash !== undefined) {
-    upgraded = await store.compareAndSwap(tenant, userId, row.hash, {
+    upgraded = await credentials.compareAndSwap(tenant, userId, row.hash, {
       hash: result.newHash,
       scheme: crypt.policy.default,
       wrapped: false,
@@ -40,8 +39,8 @@ export async function login(deps: LoginDeps, tenant: string, userId: string, pas
       salt: null,
       pgUser: null,
     });
-    if (upgraded) await store.recordUpgrade(tenant, 'login');
+    if (upgraded) await inventory.recordUpgrade(tenant, 'login');
   }
-  await store.touchLogin(tenant, userId);
+  await credentials.touchLogin(tenant, userId);
   return { valid: true, upgraded };
 }

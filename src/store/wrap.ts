@@ -5,7 +5,8 @@
  * resumes from that cursor after a crash or restart. Each row is replaced by a compare-and-swap
  * on the hash that was read, so a login or a password change that landed meanwhile wins.
  */
-import type { CredentialStore, JobRow } from '../db/index';
+import { systemClock, type Clock } from '../clock';
+import type { JobRow, Repositories } from '../db/index';
 import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import type { Registry } from '../hashing/registry';
@@ -14,12 +15,11 @@ import { argon2id } from '../hashing/schemes/argon2';
 import { WRAPPED_SCHEME, wrapLegacyHash } from '../hashing/schemes/wrapped';
 import { createLimiter } from '../hashing/limiter';
 
-export interface WrapDeps {
-  store: CredentialStore;
+export interface WrapDeps extends Pick<Repositories, 'credentials' | 'exports' | 'jobs' | 'inventory'> {
   crypt: CryptContext;
   registry: Registry;
   env: SchemeEnv;
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 export interface WrapOptions {
@@ -70,16 +70,16 @@ function argon2Params(crypt: CryptContext): Record<string, ParamValue> {
 
 /** Claims the tenant's wrap job: resumes a dead one, refuses while a live one runs, else starts one. */
 async function claim(deps: WrapDeps, tenant: string, schemes: string[], staleAfterMs: number): Promise<JobRow> {
-  const now = (deps.clock ?? (() => new Date()))();
-  const existing = await deps.store.getJob(tenant, WRAP_JOB);
+  const now = (deps.clock ?? systemClock)();
+  const existing = await deps.jobs.get(tenant, WRAP_JOB);
   if (existing?.state === 'running') {
     if (now.getTime() - existing.updatedAt.getTime() < staleAfterMs) {
       throw new HashdError('conflict', 'a wrap job is already running for this tenant', { details: { processed: existing.processed, total: existing.total } });
     }
     return existing;
   }
-  const total = await deps.store.countForWrap(tenant, schemes);
-  const job = await deps.store.createJob(tenant, { kind: WRAP_JOB, total, params: { schemes, wrapped: 0 } });
+  const total = await deps.exports.countForWrap(tenant, schemes);
+  const job = await deps.jobs.create(tenant, { kind: WRAP_JOB, total, params: { schemes, wrapped: 0 } });
   if (!job) throw new HashdError('conflict', 'a wrap job is already running for this tenant');
   return job;
 }
@@ -92,7 +92,7 @@ export async function startWrap(deps: WrapDeps, tenant: string, options: WrapOpt
 }
 
 async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: WrapOptions): Promise<WrapStatus> {
-  const { store, registry, env } = deps;
+  const { credentials, exports, jobs, inventory, registry, env } = deps;
   const schemes = ((job.params as { schemes?: string[] }).schemes ?? []).filter((s) => registry.get(s)?.wrap);
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const hashing = createLimiter({ concurrency, maxQueue: Number.MAX_SAFE_INTEGER });
@@ -104,7 +104,7 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
     // A resumed job may have finished rows after its last recorded progress (the process died
     // between the writes and the progress update). Those rows are no longer weak, so the scan
     // skips them; count them as processed from what is left to do.
-    processed = Math.max(processed, job.total - (await store.countForWrap(tenant, schemes)));
+    processed = Math.max(processed, job.total - (await exports.countForWrap(tenant, schemes)));
   }
   let wrapped = Number((job.params as { wrapped?: number }).wrapped ?? 0);
   const started = performance.now();
@@ -116,7 +116,7 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
   };
   try {
     for (;;) {
-      const rows = await store.scanForWrap(tenant, { schemes, limit: batchSize, ...(cursor !== undefined && { afterUserId: cursor }) });
+      const rows = await exports.scanForWrap(tenant, { schemes, limit: batchSize, ...(cursor !== undefined && { afterUserId: cursor }) });
       if (rows.length === 0) break;
       let next = 0;
       let swapped = 0;
@@ -134,7 +134,7 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
             continue;
           }
           const hash = await hashing.run(() => wrapLegacyHash(scheme, parsed, params, env));
-          if (await store.compareAndSwap(tenant, row.userId, row.hash, { hash, scheme: WRAPPED_SCHEME, wrapped: true, source: 'wrap' })) swapped++;
+          if (await credentials.compareAndSwap(tenant, row.userId, row.hash, { hash, scheme: WRAPPED_SCHEME, wrapped: true, source: 'wrap' })) swapped++;
         }
       };
       // Twice as many workers as hashing slots: while one waits for its compare-and-swap, another
@@ -143,20 +143,20 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
       processed += rows.length;
       wrapped += swapped;
       cursor = rows[rows.length - 1]?.userId;
-      if (swapped > 0) await store.recordUpgrade(tenant, 'wrap', swapped);
-      await store.updateJobProgress(tenant, job.id, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } });
+      if (swapped > 0) await inventory.recordUpgrade(tenant, 'wrap', swapped);
+      await jobs.progress(tenant, job.id, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } });
       report('running');
     }
     // Rows that stopped being weak by other means (a login upgrade, a password change) were
     // skipped by the scan; at the end every counted row is dealt with.
     if (processed < job.total) {
       processed = job.total;
-      await store.updateJobProgress(tenant, job.id, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } });
+      await jobs.progress(tenant, job.id, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } });
     }
-    await store.finishJob(tenant, job.id, 'done');
+    await jobs.finish(tenant, job.id, 'done');
     return report('done');
   } catch (err) {
-    await store.finishJob(tenant, job.id, 'failed').catch(() => undefined);
+    await jobs.finish(tenant, job.id, 'failed').catch(() => undefined);
     report('failed');
     throw err;
   }

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { openDatabase } from '../../src/db/client.ts';
+import { openDatabase } from '../../src/entry/database-client.ts';
 import type { Database } from '../../src/db/index.ts';
 
 const ADMIN_URL = process.env.HASHD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/database.ts';
-import { openDatabase } from '../../src/db/client.ts';
-import { createCredentialStore, type Database, isDatabaseUnavailable } from '../../src/db/index.ts';
+import { openDatabase } from '../../src/entry/database-client.ts';
+import { systemClock } from '../../src/clock.ts';
+import { createCredentialRepository, type Database, isDatabaseUnavailable } from '../../src/db/index.ts';
 import { backends, openFresh } from './_backends.ts';
 
 const journal = JSON.parse(await readFile(new URL('../../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as {
@@ -52,7 +53,7 @@ for (const backend of backends) {
     });
 
     it('does not mistake an ordinary query error for an unavailable database', async () => {
-      const store = createCredentialStore(database);
+      const store = createCredentialRepository(database, systemClock);
       const syntax = await database.db.execute(sql`selec 1`).catch((err: unknown) => err);
       expect(syntax).toBeInstanceOf(Error);
       expect(isDatabaseUnavailable(syntax)).toBe(false);
@@ -77,14 +78,14 @@ describe('PGlite storage', () => {
     const { dataDir } = await pglite.create();
     const first = await openDatabase({ dataDir: dataDir! });
     await first.migrate();
-    await createCredentialStore(first).set('t', 'kept', { hash: 'persisted-hash', scheme: 'bcrypt', source: 'set' });
+    await createCredentialRepository(first, systemClock).set('t', 'kept', { hash: 'persisted-hash', scheme: 'bcrypt', source: 'set' });
     await first.close();
     await expect(first.ping()).rejects.toSatisfy(isDatabaseUnavailable);
 
     const second = await openDatabase({ dataDir: dataDir! });
     try {
       await second.migrate();
-      expect(await createCredentialStore(second).get('t', 'kept')).toMatchObject({ hash: 'persisted-hash', scheme: 'bcrypt' });
+      expect(await createCredentialRepository(second, systemClock).get('t', 'kept')).toMatchObject({ hash: 'persisted-hash', scheme: 'bcrypt' });
       expect(await appliedMigrations(second)).toBe(journal.entries.length);
     } finally {
       await second.close();

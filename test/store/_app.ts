@@ -5,11 +5,12 @@
 import { createHash } from 'node:crypto';
 import { createApp } from '../../src/app';
 import { parseApiKeys } from '../../src/config';
-import { createCredentialStore, type CredentialStore, type Database } from '../../src/db/index';
+import { systemClock } from '../../src/clock';
+import { createRepositories, type Database, type Repositories } from '../../src/db/index';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import type { PolicyFile } from '../../src/hashing/policy-config';
 import type { CryptContext } from '../../src/hashing/crypt-context';
-import { guardStore } from '../../src/store/guard';
+import { guardRepositories } from '../../src/store/guard';
 import { afterAll, beforeAll } from 'vitest';
 import { openFresh, type Backend } from '../db/_backends';
 import { makeCrypt, registry } from '../helpers';
@@ -25,7 +26,8 @@ const ENTRY_NAMES: Record<keyof typeof KEYS, string> = { acme: 'acme:admin', bet
 
 export interface StoreApp {
   app: ReturnType<typeof createApp>;
-  store: CredentialStore;
+  /** The repositories the app uses (guarded), for tests that look at stored rows. */
+  repos: Repositories;
   crypt: CryptContext;
   logs: string[];
   /** Calls the app with tenant `acme`'s admin key (or another configured key). */
@@ -34,11 +36,12 @@ export interface StoreApp {
 
 export function makeStoreApp(
   database: Database,
-  options: { policy?: PolicyFile; readiness?: () => Promise<string | null>; store?: CredentialStore } = {},
+  options: { policy?: PolicyFile; readiness?: () => Promise<string | null>; repositories?: () => Repositories } = {},
 ): StoreApp {
   const logs: string[] = [];
   const { crypt } = makeCrypt(options.policy, { concurrency: 2, maxQueue: 100_000 });
-  const store = options.store ?? guardStore(createCredentialStore(database));
+  const own = guardRepositories(createRepositories(database, systemClock));
+  const repositories = options.repositories ?? (() => own);
   const apiKeys = parseApiKeys(
     Object.entries(KEYS)
       .map(([name, key]) => `${ENTRY_NAMES[name as keyof typeof KEYS]}=sha256:${createHash('sha256').update(key).digest('hex')}`)
@@ -51,11 +54,13 @@ export function makeStoreApp(
     maxBodyBytes: 64 * 1024,
     logger: memoryLogger(logs),
     ...(options.readiness && { readiness: options.readiness }),
-    store: { store, registry, env: nodeSchemeEnv(), wrapConcurrency: 2 },
+    data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2 },
   });
   return {
     app,
-    store,
+    get repos(): Repositories {
+      return repositories();
+    },
     crypt,
     logs,
     async call(path, init = {}) {

@@ -108,7 +108,7 @@ describe.skipIf(pg?.skipReason !== undefined)('PostgreSQL outage', () => {
 
   it('answers 503 database_unavailable while the database is gone, and recovers by itself', async () => {
     const { proxy, db } = await setup(true);
-    const s = makeStoreApp(db.database, { store: db.store, readiness: () => db.readiness() });
+    const s = makeStoreApp(db.database, { repositories: () => db.repositories(), readiness: () => db.readiness() });
     expect((await s.call('/v1/users/u1/password', { method: 'PUT', json: { password: 'pw' } })).status).toBe(204);
     expect((await s.app.request('/readyz')).status).toBe(200);
 
@@ -131,12 +131,15 @@ describe.skipIf(pg?.skipReason !== undefined)('PostgreSQL outage', () => {
 
   it('starts while the database is down, answers 503, and migrates once it appears', async () => {
     const { proxy, db } = await setup(false);
-    const s = makeStoreApp(db.database, { store: db.store, readiness: () => db.readiness() });
-    // The entry's own store is "unavailable" until migrated.
-    await expect(db.store.get('acme', 'x')).rejects.toMatchObject({ code: 'database_unavailable' });
+    const s = makeStoreApp(db.database, { repositories: () => db.repositories(), readiness: () => db.readiness() });
+    // The entry's repositories are "unavailable" until migrated, and requests fail before reading a body.
+    expect(() => db.repositories()).toThrow(expect.objectContaining({ code: 'database_unavailable' }));
+    const early = await s.call('/v1/login', { json: { userId: 'x', password: 'pw' } });
+    expect(early.status).toBe(503);
+    expect(await early.json()).toMatchObject({ error: { code: 'database_unavailable' } });
     expect((await s.app.request('/readyz')).status).toBe(503);
     await proxy.start();
     await until(async () => (await db.readiness()) === null);
-    await expect(db.store.get('acme', 'x')).resolves.toBeUndefined();
+    await expect(db.repositories().credentials.get('acme', 'x')).resolves.toBeUndefined();
   });
 });

@@ -64,7 +64,7 @@ describe.each(backends)('import on $name', (backend) => {
     expect(first.rejected).toBe(bad.size);
     expect(first.errors).toHaveLength(100);
     for (const e of first.errors) expect(e.code).toBe(bad.get(e.line));
-    expect(await s.store.get('acme', 'user-1')).toMatchObject({ hash: GOOD[1], scheme: 'md5_crypt', source: 'import' });
+    expect(await s.repos.credentials.get('acme', 'user-1')).toMatchObject({ hash: GOOD[1], scheme: 'md5_crypt', source: 'import' });
 
     const second = await (await s.call('/v1/import', { method: 'POST', body: text })).json();
     expect(second).toMatchObject({ imported: 0, skipped: goodRows, rejected: bad.size });
@@ -77,9 +77,9 @@ describe.each(backends)('import on $name', (backend) => {
     const s = on.s;
     const line = `${JSON.stringify({ userId: 'user-1', hash: GOOD[0] })}\n`;
     expect(await (await s.call('/v1/import', { method: 'POST', body: line })).json()).toMatchObject({ imported: 0, skipped: 1 });
-    expect((await s.store.get('acme', 'user-1'))?.hash).toBe(GOOD[1]);
+    expect((await s.repos.credentials.get('acme', 'user-1'))?.hash).toBe(GOOD[1]);
     expect(await (await s.call('/v1/import?onConflict=overwrite', { method: 'POST', body: line })).json()).toMatchObject({ imported: 1, skipped: 0 });
-    expect((await s.store.get('acme', 'user-1'))?.hash).toBe(GOOD[0]);
+    expect((await s.repos.credentials.get('acme', 'user-1'))?.hash).toBe(GOOD[0]);
     expect(await (await s.call('/v1/import?onConflict=overwrite', { method: 'POST', body: line })).json()).toMatchObject({ imported: 0, skipped: 1 });
   });
 
@@ -97,16 +97,16 @@ describe.each(backends)('import on $name', (backend) => {
     const tenant = 'beta';
     const small = dump(12_000).text;
     await expect(
-      importCredentials({ store: s.store, crypt: s.crypt }, tenant, chunked(small, 16 * 1024, 400 * 1024), { format: 'ndjson', onConflict: 'skip', batchSize: 1000 }),
+      importCredentials({ ...s.repos, crypt: s.crypt }, tenant, chunked(small, 16 * 1024, 400 * 1024), { format: 'ndjson', onConflict: 'skip', batchSize: 1000 }),
     ).rejects.toThrow('connection dropped');
-    const partial = (await s.store.inventory(tenant)).total;
+    const partial = (await s.repos.inventory.inventory(tenant)).total;
     expect(partial).toBeGreaterThan(0);
     expect(partial % 1000).toBe(0);
-    const rerun = await importCredentials({ store: s.store, crypt: s.crypt }, tenant, chunked(small, 16 * 1024), { format: 'ndjson', onConflict: 'skip', batchSize: 1000 });
+    const rerun = await importCredentials({ ...s.repos, crypt: s.crypt }, tenant, chunked(small, 16 * 1024), { format: 'ndjson', onConflict: 'skip', batchSize: 1000 });
     const expected = 12_000 - [...dump(12_000).bad.keys()].length;
     expect(rerun.imported + rerun.skipped).toBe(expected);
     expect(rerun.skipped).toBe(partial);
-    expect((await s.store.inventory(tenant)).total).toBe(expected);
+    expect((await s.repos.inventory.inventory(tenant)).total).toBe(expected);
   });
 
   it.skipIf(backend.skipReason !== undefined)('settles a user repeated across batches in file order: skip keeps the first, overwrite the last', async () => {
@@ -115,11 +115,11 @@ describe.each(backends)('import on $name', (backend) => {
       const rows = [{ userId: 'dup', hash: first }, ...Array.from({ length: 3000 }, (_, i) => ({ userId: `filler-${i}`, hash: GOOD[0] })), { userId: 'dup', hash: last }];
       return chunked(rows.map((r) => JSON.stringify(r)).join('\n'), 4096);
     };
-    const deps = { store: s.store, crypt: s.crypt };
+    const deps = { ...s.repos, crypt: s.crypt };
     await importCredentials(deps, 'order', lines(GOOD[1] as string, GOOD[2] as string), { format: 'ndjson', onConflict: 'skip', batchSize: 500 });
-    expect((await s.store.get('order', 'dup'))?.hash).toBe(GOOD[1]);
+    expect((await s.repos.credentials.get('order', 'dup'))?.hash).toBe(GOOD[1]);
     await importCredentials(deps, 'order', lines(GOOD[3] as string, GOOD[4] as string), { format: 'ndjson', onConflict: 'overwrite', batchSize: 500 });
-    expect((await s.store.get('order', 'dup'))?.hash).toBe(GOOD[4]);
+    expect((await s.repos.credentials.get('order', 'dup'))?.hash).toBe(GOOD[4]);
   });
 
   it.skipIf(backend.skipReason !== undefined)('refuses a body that is not UTF-8', async () => {

@@ -3,7 +3,7 @@
  * invalid bodies) never put the password into a log line or a response body.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client';
+import { openDatabase } from '../../src/entry/database-client';
 import type { Database } from '../../src/db/index';
 import { makeStoreApp, ndjson, type StoreApp } from './_app';
 

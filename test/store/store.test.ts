@@ -26,11 +26,11 @@ describe.each(backends)('store on $name', (backend) => {
     expect((await s.call('/v1/users/alice/password', { method: 'PUT', json: { password: 'pw-1' } })).status).toBe(204);
     expect(await (await s.call('/v1/login', { json: { userId: 'alice', password: 'pw-1' } })).json()).toEqual({ valid: true, upgraded: false });
     expect(await (await s.call('/v1/login', { json: { userId: 'alice', password: 'pw-2' } })).json()).toEqual({ valid: false, upgraded: false });
-    const row = await s.store.get('acme', 'alice');
+    const row = await s.repos.credentials.get('acme', 'alice');
     expect(row?.hash).toMatch(/^\$argon2id\$v=19\$m=256,t=1,p=1\$/);
     expect(row?.lastLoginAt).toBeInstanceOf(Date);
     expect((await s.call('/v1/users/alice', { method: 'DELETE' })).status).toBe(204);
-    expect(await s.store.get('acme', 'alice')).toBeUndefined();
+    expect(await s.repos.credentials.get('acme', 'alice')).toBeUndefined();
     expect(await (await s.call('/v1/login', { json: { userId: 'alice', password: 'pw-1' } })).json()).toEqual({ valid: false, upgraded: false });
   });
 
@@ -65,12 +65,12 @@ describe.each(backends)('store on $name', (backend) => {
     expect(imported).toEqual({ imported: rows.length, skipped: 0, rejected: 0, errors: [] });
     for (const [scheme, v] of perScheme) {
       const userId = `u-${scheme}`;
-      const stored = await s.store.get('acme', userId);
+      const stored = await s.repos.credentials.get('acme', userId);
       expect(stored?.scheme, userId).toBe(scheme);
       expect(await (await s.call('/v1/login', { json: { userId, password: `X${v.password}` } })).json(), userId).toEqual({ valid: false, upgraded: false });
       const first = await (await s.call('/v1/login', { json: { userId, password: v.password } })).json();
       expect(first, userId).toEqual({ valid: true, upgraded: scheme !== 'argon2id' || first.upgraded });
-      const after = await s.store.get('acme', userId);
+      const after = await s.repos.credentials.get('acme', userId);
       if (first.upgraded) expect(after?.hash, userId).toMatch(/^\$argon2id\$v=19\$m=256,t=1,p=1\$/);
       else expect(after?.hash, userId).toBe(v.hash);
       expect(after?.source, userId).toBe(first.upgraded ? 'login_upgrade' : 'import');
@@ -94,7 +94,7 @@ describe.each(backends)('store on $name', (backend) => {
     expect(loginResponses.every((r) => r.status === 200)).toBe(true);
     expect(results.filter((r) => r.upgraded).length).toBeLessThanOrEqual(users.length);
     for (const userId of users) {
-      const row = await s.store.get('acme', userId);
+      const row = await s.repos.credentials.get('acme', userId);
       await expect(s.crypt.verify(`new-${userId}`, row?.hash as string), userId).resolves.toMatchObject({ valid: true });
       await expect(s.crypt.verify('old', row?.hash as string), userId).resolves.toMatchObject({ valid: false });
     }
@@ -106,7 +106,7 @@ describe.each(backends)('store on $name', (backend) => {
     // beta cannot log in as acme's user, delete it, see it in export or inventory, or wrap it.
     expect(await (await s.call('/v1/login', { tenant: 'beta', json: { userId: 'shared', password: 'acme-pw' } })).json()).toEqual({ valid: false, upgraded: false });
     expect((await s.call('/v1/users/shared', { tenant: 'beta', method: 'DELETE' })).status).toBe(204);
-    expect(await s.store.get('acme', 'shared')).toBeDefined();
+    expect(await s.repos.credentials.get('acme', 'shared')).toBeDefined();
     expect(await (await s.call('/v1/export', { tenant: 'beta' })).text()).toBe('');
     expect(await (await s.call('/v1/admin/inventory', { tenant: 'beta' })).json()).toMatchObject({ total: 0, schemes: [] });
     expect((await s.call('/v1/admin/wrap', { tenant: 'beta' })).status).toBe(404);
@@ -116,9 +116,9 @@ describe.each(backends)('store on $name', (backend) => {
     expect(await (await s.call('/v1/login', { tenant: 'beta', json: { userId: 'shared', password: 'beta-pw' } })).json()).toMatchObject({ valid: true });
     expect(await (await s.call('/v1/login', { tenant: 'beta', json: { userId: 'shared', password: 'acme-pw' } })).json()).toMatchObject({ valid: false });
     // beta's import with overwrite does not reach acme's row.
-    const acmeHash = (await s.store.get('acme', 'shared'))?.hash;
+    const acmeHash = (await s.repos.credentials.get('acme', 'shared'))?.hash;
     await s.call('/v1/import?onConflict=overwrite', { tenant: 'beta', method: 'POST', body: ndjson([{ userId: 'shared', hash: '8743b52063cd84097a65d1633f5c74f5' }]) });
-    expect((await s.store.get('acme', 'shared'))?.hash).toBe(acmeHash);
+    expect((await s.repos.credentials.get('acme', 'shared'))?.hash).toBe(acmeHash);
     const betaExport = (await (await s.call('/v1/export', { tenant: 'beta' })).text()).trim().split('\n').map((l) => JSON.parse(l) as { userId: string; hash: string });
     expect(betaExport).toEqual([{ userId: 'shared', hash: '8743b52063cd84097a65d1633f5c74f5', scheme: 'hex_md5', wrapped: false }]);
     // Requests without a key see nothing at all.

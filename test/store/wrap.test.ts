@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CredentialStore } from '../../src/db/index';
+import type { JobRepository } from '../../src/db/index';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import { startWrap } from '../../src/store/wrap';
 import { backends } from '../db/_backends';
@@ -49,7 +49,7 @@ describe.each(backends)('wrap on $name', (backend) => {
     const data = rows(10_000);
     expect(await (await s.call('/v1/import', { method: 'POST', body: ndjson(data) })).json()).toMatchObject({ imported: 10_000, rejected: 0 });
     await s.call('/v1/users/strong/password', { method: 'PUT', json: { password: 'strong-pw' } });
-    const strongHash = (await s.store.get('acme', 'strong'))?.hash;
+    const strongHash = (await s.repos.credentials.get('acme', 'strong'))?.hash;
 
     const start = await s.call('/v1/admin/wrap', { method: 'POST' });
     expect(start.status).toBe(202);
@@ -69,8 +69,8 @@ describe.each(backends)('wrap on $name', (backend) => {
     expect(weak).toEqual([]);
     expect(inventory.wrapped).toBe(status.wrapped);
     expect(inventory.upgradesByDay.find((u) => u.kind === 'wrap')?.count).toBe(status.wrapped);
-    expect((await s.store.get('acme', 'strong'))?.hash).toBe(strongHash);
-    const sample = await s.store.get('acme', 'w-00010');
+    expect((await s.repos.credentials.get('acme', 'strong'))?.hash).toBe(strongHash);
+    const sample = await s.repos.credentials.get('acme', 'w-00010');
     expect(sample).toMatchObject({ scheme: 'hashd_wrapped', wrapped: true, source: 'wrap' });
     expect(sample?.hash).not.toContain(md5('pw-10'));
 
@@ -82,7 +82,7 @@ describe.each(backends)('wrap on $name', (backend) => {
       if (changed.includes(userId)) continue;
       expect(await (await s.call('/v1/login', { json: { userId, password: `x${passwordOf(i)}` } })).json(), userId).toEqual({ valid: false, upgraded: false });
       expect(await (await s.call('/v1/login', { json: { userId, password: passwordOf(i) } })).json(), userId).toEqual({ valid: true, upgraded: true });
-      const row = await s.store.get('acme', userId);
+      const row = await s.repos.credentials.get('acme', userId);
       expect(row, userId).toMatchObject({ scheme: 'argon2id', wrapped: false, source: 'login_upgrade' });
       expect(row?.hash, userId).toMatch(/^\$argon2id\$v=19\$/);
     }
@@ -92,23 +92,23 @@ describe.each(backends)('wrap on $name', (backend) => {
     const s = on.s;
     const tenant = 'beta';
     await s.call('/v1/import', { tenant, method: 'POST', body: ndjson(rows(1200)) });
-    const deps = { store: s.store, crypt: s.crypt, registry, env: nodeSchemeEnv() };
-    // A store that "crashes" after three batches: progress stops being written and the job is
-    // never finished, as when the process dies.
+    const deps = { ...s.repos, crypt: s.crypt, registry, env: nodeSchemeEnv() };
+    // A job repository that "crashes" after three batches: progress stops being written and the
+    // job is never finished, as when the process dies.
     let batches = 0;
-    const dying: CredentialStore = {
-      ...s.store,
-      async updateJobProgress(...args) {
+    const dying: JobRepository = {
+      ...s.repos.jobs,
+      async progress(...args) {
         if (++batches > 3) throw new Error('process died');
-        return s.store.updateJobProgress(...args);
+        return s.repos.jobs.progress(...args);
       },
-      async finishJob() {
+      async finish() {
         return false;
       },
     };
-    const first = await startWrap({ ...deps, store: dying }, tenant, { batchSize: 100, concurrency: 2 });
+    const first = await startWrap({ ...deps, jobs: dying }, tenant, { batchSize: 100, concurrency: 2 });
     await expect(first.done).rejects.toThrow('process died');
-    const crashed = await s.store.getJob(tenant, 'wrap');
+    const crashed = await s.repos.jobs.get(tenant, 'wrap');
     expect(crashed).toMatchObject({ state: 'running', processed: 300, cursor: 'w-00299' });
 
     // Another start while it still looks alive is refused; once stale, it resumes.
@@ -117,7 +117,7 @@ describe.each(backends)('wrap on $name', (backend) => {
     expect(resumed.job.id).toBe(crashed?.id);
     const done = await resumed.done;
     expect(done).toMatchObject({ state: 'done', processed: 1200 });
-    const inventory = await s.store.inventory(tenant);
+    const inventory = await s.repos.inventory.inventory(tenant);
     expect(inventory.byScheme).toEqual([{ scheme: 'hashd_wrapped', count: 1200 }]);
     // Rows wrapped before the crash were not wrapped twice: one wrap event per row.
     expect(inventory.upgradesByDay.filter((u) => u.kind === 'wrap').reduce((n, u) => n + u.count, 0)).toBe(1200);

@@ -14,11 +14,11 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import type { Database } from './database.ts';
-import { schema } from './schema.ts';
+import type { Database } from '../db/database.ts';
+import { schema } from '../db/schema.ts';
 
-export type { Database, DatabaseKind, HashdDb } from './database.ts';
-export { isDatabaseUnavailable } from './unavailable.ts';
+export type { Database, DatabaseKind, HashdDb } from '../db/database.ts';
+export { isDatabaseUnavailable } from '../db/unavailable.ts';
 
 
 export interface OpenDatabaseOptions {
