@@ -3,23 +3,26 @@
  * configuration, logger and readiness check. Nothing here is runtime-specific, so the Node entry,
  * a Worker entry and the tests build the very same app. Errors become JSON in one place (onError).
  */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ExtractSchema, MergeSchemaPath } from 'hono/types';
 import { swaggerUI } from '@hono/swagger-ui';
-import type { ApiKeyEntry } from './config';
-import { HashdError, isHashdError } from './errors';
-import type { CryptContext } from './hashing/crypt-context';
-import type { Logger } from './logger';
-import { apiKeyAuth, requireScope, type AuthVariables } from './routes/auth';
-import { healthRouteDocs, healthRoutes } from './routes/health';
-import { buildOpenApiDocument, type RouteDoc } from './routes/openapi';
-import { passwordRouteDocs, passwordRoutes } from './routes/passwords';
-import { adminRouteDocs, adminRoutes } from './routes/admin';
-import { transferRouteDocs, transferRoutes } from './routes/transfer';
-import { userRouteDocs, userRoutes } from './routes/users';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { systemClock, type Clock } from './clock';
+import type { ApiKeyEntry } from './config';
 import type { Repositories } from './db/index';
+import { HashdError, isHashdError, type ErrorCode } from './errors';
+import type { CryptContext } from './hashing/crypt-context';
 import type { Registry } from './hashing/registry';
 import type { SchemeEnv } from './hashing/scheme';
+import type { Logger } from './logger';
+import { adminRoutes } from './routes/admin';
+import { apiKeyAuth, requireScope } from './routes/auth';
+import { healthRoutes } from './routes/health';
+import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
+import { passwordRoutes } from './routes/passwords';
+import { transferRoutes } from './routes/transfer';
+import { userRoutes } from './routes/users';
 
 export const VERSION = '0.1.0';
 
@@ -52,8 +55,29 @@ export interface DataDeps {
   wrapConcurrency: number;
 }
 
-export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
-  const app = new Hono<{ Variables: AuthVariables }>();
+/** The codes Hono's own exceptions stand for (a safety net: hashd's middleware answers first). */
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  413: 'body_too_large',
+  415: 'unsupported_media_type',
+};
+
+type V1Schema =
+  | ExtractSchema<ReturnType<typeof passwordRoutes>>
+  | ExtractSchema<ReturnType<typeof userRoutes>>
+  | ExtractSchema<ReturnType<typeof transferRoutes>>
+  | ExtractSchema<ReturnType<typeof adminRoutes>>;
+
+/**
+ * The whole API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. The store
+ * routes are in it whether or not a database is configured (without one they answer 404).
+ */
+export type AppType = OpenAPIHono<RouterEnv, ExtractSchema<ReturnType<typeof healthRoutes>> | MergeSchemaPath<V1Schema, '/v1'>, '/'>;
+
+export function createApp(deps: AppDeps): AppType {
+  const app = createRouter();
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
 
@@ -76,24 +100,36 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
 
   app.route('/', healthRoutes({ readiness: deps.readiness ?? (async () => null) }));
 
-  const stored = deps.data;
-  const docs: RouteDoc[] = [...healthRouteDocs, ...passwordRouteDocs, ...(stored ? [...userRouteDocs, ...transferRouteDocs, ...adminRouteDocs] : [])];
-  const openapi = buildOpenApiDocument(docs, { version: VERSION });
-  app.get('/openapi.json', (c) => c.json(openapi));
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'hashd API' }));
-
-  const v1 = new Hono<{ Variables: AuthVariables }>();
+  const v1 = createRouter();
   v1.use(apiKeyAuth(deps.apiKeys));
   // The operator's routes need an admin key; everything else a service key.
   for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
-  if (stored) {
-    const common = { repositories: (c: Context) => stored.repositories(c), crypt: deps.crypt };
+  const data = deps.data;
+  if (data) {
+    // One call of the entry's factory per request, however many handlers and gates ask.
+    const perRequest = new WeakMap<Request, Repositories>();
+    const repositories = (c: Context): Repositories => {
+      let repos = perRequest.get(c.req.raw);
+      if (repos === undefined) {
+        repos = data.repositories(c);
+        perRequest.set(c.req.raw, repos);
+      }
+      return repos;
+    };
+    const common = { repositories, crypt: deps.crypt };
     v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', transferRoutes(common));
-    v1.route('/', adminRoutes({ ...common, clock, registry: stored.registry, env: stored.env, logger, wrapConcurrency: stored.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
   app.route('/v1', v1);
+
+  // Generated once, from the routes mounted above: the document cannot list a route that does
+  // not exist here or miss one that does.
+  registerDocumentParts(app);
+  const openapi = buildDocument(app, { version: VERSION });
+  app.get('/openapi.json', (c) => c.json(openapi));
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'hashd API' }));
 
   const respond = (c: Context, error: HashdError): Response => {
     if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
@@ -106,7 +142,10 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   app.onError((err, c) => {
     let error: HashdError;
     if (isHashdError(err)) error = err;
-    else {
+    else if (err instanceof HTTPException && HTTP_EXCEPTION_CODES[err.status] !== undefined) {
+      // Its message may describe the input (a Content-Type, a parse error): a generic one instead.
+      error = new HashdError(HTTP_EXCEPTION_CODES[err.status] as ErrorCode, 'the request was refused');
+    } else {
       // Only a bug gets here. The message of a foreign error may quote input, so it is logged
       // by class and stack location only, and the caller gets a generic 500.
       logger.error({ err: { name: (err as Error)?.name, stack: (err as Error)?.stack?.split('\n').slice(1, 7).join('\n') } }, 'unhandled error');
@@ -115,5 +154,5 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     return respond(c, error);
   });
 
-  return app;
+  return app as unknown as AppType;
 }

@@ -1,7 +1,7 @@
 /**
  * Migration administration: start and follow the wrap-upgrade job, and the credential inventory.
  */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import type { Clock } from '../clock';
 import type { Repositories } from '../db/index';
 import { HashdError } from '../errors';
@@ -9,12 +9,13 @@ import type { CryptContext } from '../hashing/crypt-context';
 import type { Registry } from '../hashing/registry';
 import type { SchemeEnv } from '../hashing/scheme';
 import type { Logger } from '../logger';
-import { buildInventory } from '../store/inventory';
+import { buildInventory, type InventoryReport } from '../store/inventory';
 import { startWrap, statusOf, WRAP_JOB } from '../store/wrap';
-import type { AuthVariables } from './auth';
-import { readJson } from './body';
-import type { RouteDoc } from './openapi';
+import { jsonBody } from './body';
+import { createRouter, defineRoute } from './openapi';
+import { JSON_BODY_ERRORS } from './passwords';
 import { inventoryResponse, wrapRequest, wrapStatusResponse } from './schemas';
+import { databaseGate } from './users';
 
 export interface AdminRoutesDeps {
   /** The request's repositories (throws 503 database_unavailable when the database cannot serve). */
@@ -29,60 +30,57 @@ export interface AdminRoutesDeps {
   maxBodyBytes: number;
 }
 
-export function adminRoutes(deps: AdminRoutesDeps): Hono<{ Variables: AuthVariables }> {
-  const app = new Hono<{ Variables: AuthVariables }>();
+export const startWrapRoute = defineRoute({
+  method: 'post',
+  path: '/admin/wrap',
+  tags: ['admin'],
+  summary: 'Start (or resume) the wrap-upgrade of weak stored hashes into argon2id',
+  description: 'The body is optional: without one, every accepted scheme that can be wrapped is.',
+  request: { body: { required: false, content: { 'application/json': { schema: wrapRequest } } } },
+  responses: { 202: { description: 'Started; follow it with GET /v1/admin/wrap', content: { 'application/json': { schema: wrapStatusResponse } } } },
+  errors: [...JSON_BODY_ERRORS, 'forbidden', 'conflict', 'database_unavailable'],
+});
 
-  app.post('/admin/wrap', async (c) => {
-    const repos = deps.repositories(c);
-    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
-    const body = hasBody ? await readJson(c, wrapRequest, deps.maxBodyBytes) : {};
-    const tenant = c.get('tenant');
-    const { job, done } = await startWrap({ ...repos, crypt: deps.crypt, registry: deps.registry, env: deps.env, clock: deps.clock }, tenant, { concurrency: deps.wrapConcurrency, ...(body.schemes && { schemes: body.schemes }) });
-    done.then(
-      (status) => deps.logger.info({ tenant, job: job.id, processed: status.processed, wrapped: status.wrapped }, 'wrap done'),
-      (err: unknown) => deps.logger.error({ tenant, job: job.id, err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'wrap failed'),
-    );
-    return c.json(statusOf(job), 202);
-  });
+export const wrapStatusRoute = defineRoute({
+  method: 'get',
+  path: '/admin/wrap',
+  tags: ['admin'],
+  summary: 'Progress of the latest wrap job',
+  responses: { 200: { description: 'Progress', content: { 'application/json': { schema: wrapStatusResponse } } } },
+  errors: ['unauthorized', 'forbidden', 'not_found', 'database_unavailable'],
+});
 
-  app.get('/admin/wrap', async (c) => {
-    const job = await deps.repositories(c).jobs.get(c.get('tenant'), WRAP_JOB);
-    if (!job) throw new HashdError('not_found', 'no wrap job has run for this tenant');
-    return c.json(statusOf(job));
-  });
+export const inventoryRoute = defineRoute({
+  method: 'get',
+  path: '/admin/inventory',
+  tags: ['admin'],
+  summary: 'Stored credentials by scheme and cost, needing a rehash, wrapped, upgrades per day',
+  responses: { 200: { description: 'Inventory', content: { 'application/json': { schema: inventoryResponse } } } },
+  errors: ['unauthorized', 'forbidden', 'database_unavailable'],
+});
 
-  app.get('/admin/inventory', async (c) => c.json(await buildInventory({ ...deps.repositories(c), crypt: deps.crypt }, c.get('tenant'))));
-
-  return app;
+export function adminRoutes(deps: AdminRoutesDeps) {
+  const { repositories } = deps;
+  const database = databaseGate(repositories);
+  return createRouter()
+    .openapi({ ...startWrapRoute, middleware: [database, jsonBody(deps.maxBodyBytes, { optional: true })] }, async (c) => {
+      const body = c.req.valid('json');
+      const tenant = c.get('tenant');
+      const wrapDeps = { ...repositories(c), crypt: deps.crypt, registry: deps.registry, env: deps.env, clock: deps.clock };
+      const { job, done } = await startWrap(wrapDeps, tenant, { concurrency: deps.wrapConcurrency, ...(body.schemes && { schemes: body.schemes }) });
+      done.then(
+        (status) => deps.logger.info({ tenant, job: job.id, processed: status.processed, wrapped: status.wrapped }, 'wrap done'),
+        (err: unknown) => deps.logger.error({ tenant, job: job.id, err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'wrap failed'),
+      );
+      return c.json(statusOf(job), 202);
+    })
+    .openapi({ ...wrapStatusRoute, middleware: [database] }, async (c) => {
+      const job = await repositories(c).jobs.get(c.get('tenant'), WRAP_JOB);
+      if (!job) throw new HashdError('not_found', 'no wrap job has run for this tenant');
+      return c.json(statusOf(job), 200);
+    })
+    .openapi({ ...inventoryRoute, middleware: [database] }, async (c) => {
+      const report: InventoryReport = await buildInventory({ ...repositories(c), crypt: deps.crypt }, c.get('tenant'));
+      return c.json(report as unknown as Record<string, unknown>, 200);
+    });
 }
-
-export const adminRouteDocs: RouteDoc[] = [
-  {
-    method: 'post',
-    path: '/v1/admin/wrap',
-    tag: 'admin',
-    auth: true,
-    summary: 'Start (or resume) the wrap-upgrade of weak stored hashes into argon2id',
-    request: wrapRequest,
-    responses: { 202: { description: 'Started; follow it with GET /v1/admin/wrap', schema: wrapStatusResponse } },
-    errors: ['invalid_request', 'conflict', 'unauthorized', 'database_unavailable'],
-  },
-  {
-    method: 'get',
-    path: '/v1/admin/wrap',
-    tag: 'admin',
-    auth: true,
-    summary: 'Progress of the latest wrap job',
-    responses: { 200: { description: 'Progress', schema: wrapStatusResponse } },
-    errors: ['not_found', 'unauthorized', 'database_unavailable'],
-  },
-  {
-    method: 'get',
-    path: '/v1/admin/inventory',
-    tag: 'admin',
-    auth: true,
-    summary: 'Stored credentials by scheme and cost, needing a rehash, wrapped, upgrades per day',
-    responses: { 200: { description: 'Inventory', schema: inventoryResponse } },
-    errors: ['unauthorized', 'database_unavailable'],
-  },
-];

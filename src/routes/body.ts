@@ -1,15 +1,50 @@
 /**
- * Reads and validates a JSON request body. The size limit is enforced while the body streams in,
- * so a chunked upload without Content-Length cannot bypass it; the bytes are decoded as strict
- * UTF-8 (a plain `text()` would silently turn invalid bytes into U+FFFD, so two different
- * passwords could hash alike); then JSON, then the zod schema. Every failure is a typed 4xx, and
- * no message repeats any part of the body.
+ * Reads and validates request bodies. The Content-Type is checked before anything is read
+ * (415 `unsupported_media_type`): a JSON endpoint takes `application/json` or a `+json` type,
+ * because a browser may send `text/plain` or a form type cross-origin without a preflight. The
+ * size limit is enforced while the body streams in, so a chunked upload without Content-Length
+ * cannot bypass it; the bytes are decoded as strict UTF-8 (a plain `text()` would silently turn
+ * invalid bytes into U+FFFD, so two different passwords could hash alike); then JSON, then the
+ * zod schema. Every failure is a typed 4xx, and no message repeats any part of the body.
  */
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { HashdError } from '../errors';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * `application/json` or `application/<anything>+json`, with optional parameters. The same
+ * grammar @hono/zod-openapi's media type gate accepts, so the two never disagree.
+ */
+const JSON_MEDIA_TYPE = /^application\/([a-z.-]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
+
+/** A charset parameter other than UTF-8 would be decoded wrongly: refused like another type. */
+const CHARSET = /;\s*charset=("?)([^;"]*)\1/i;
+
+function unsupported(expected: string): HashdError {
+  return new HashdError('unsupported_media_type', `the Content-Type must be ${expected}`, { details: { expected } });
+}
+
+function charsetIsUtf8(type: string): boolean {
+  const charset = CHARSET.exec(type)?.[2];
+  return charset === undefined || /^utf-?8$/i.test(charset.trim());
+}
+
+/** Throws 415 unless `type` is a JSON media type (with UTF-8, when a charset is named). */
+export function assertJsonContentType(type: string | undefined): void {
+  if (type === undefined || !JSON_MEDIA_TYPE.test(type.trim()) || !charsetIsUtf8(type)) throw unsupported('application/json');
+}
+
+/**
+ * The media type (lowercased, without parameters) when it is one of `accepted`; else 415. For
+ * the endpoints that take another body than JSON (import: NDJSON or CSV).
+ */
+export function acceptedContentType(type: string | undefined, accepted: readonly string[]): string {
+  const essence = (type ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!accepted.includes(essence) || (type !== undefined && !charsetIsUtf8(type))) throw unsupported(accepted.join(' or '));
+  return essence;
+}
 
 export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
@@ -44,7 +79,8 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
   return body;
 }
 
-export function decodeJson(bytes: Uint8Array): unknown {
+/** Strict UTF-8 text of a body that must hold one JSON value (checked, typed errors). */
+export function decodeJsonText(bytes: Uint8Array): string {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -53,32 +89,72 @@ export function decodeJson(bytes: Uint8Array): unknown {
   }
   if (text.trim() === '') throw new HashdError('invalid_json', 'the request body is empty; a JSON object is expected');
   try {
-    return JSON.parse(text);
+    JSON.parse(text);
   } catch {
     throw new HashdError('invalid_json', 'the request body is not valid JSON');
   }
+  return text;
+}
+
+export function decodeJson(bytes: Uint8Array): unknown {
+  return JSON.parse(decodeJsonText(bytes));
+}
+
+interface Issue {
+  code: string;
+  path: readonly PropertyKey[];
+  message: string;
+  keys?: readonly string[];
+}
+
+/** 400 invalid_request from zod issues; they name the field, never its value. */
+export function validationError(zodIssues: readonly Issue[]): HashdError {
+  const issues = zodIssues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${(issue.keys ?? []).join(', ')}` : issue.message,
+  }));
+  const first = issues[0];
+  return new HashdError('invalid_request', first ? `${first.path || 'body'}: ${first.message}` : 'invalid request body', {
+    details: { issues },
+  });
 }
 
 /** Validates already-decoded JSON; issues name the field, never its value. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      path: issue.path.join('.'),
-      message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
-    }));
-    const first = issues[0];
-    throw new HashdError('invalid_request', first ? `${first.path || 'body'}: ${first.message}` : 'invalid request body', {
-      details: { issues },
-    });
-  }
+  if (!result.success) throw validationError(result.error.issues);
   return result.data;
 }
 
 /**
- * The body is parsed as JSON whatever the Content-Type says: clients in many languages (and curl's
- * -d) send JSON under a form type, and refusing them would help nobody.
+ * Reads a JSON body into the request, for routes that declare their body schema with
+ * `defineRoute`: Content-Type first (415), then the bytes under the size limit (413), strict
+ * UTF-8 and JSON (400). The checked text goes into the request's body cache, where the route's
+ * zod validator finds it; the raw stream is never read twice. Put it after any check that must
+ * answer before the body is read (capacity, database).
+ *
+ * `optional`: an empty body (with or without a Content-Type) stands for `{}`.
  */
+export function jsonBody(maxBytes: number, options: { optional?: boolean } = {}): MiddlewareHandler {
+  return async function jsonBodyMiddleware(c, next) {
+    const type = c.req.header('content-type');
+    if (type !== undefined || !options.optional) assertJsonContentType(type);
+    const bytes = await readBodyBytes(c.req.raw, maxBytes);
+    // Hono keeps promises in its body cache (its type says values): what c.req.json() awaits.
+    const cache = c.req.bodyCache as Record<string, Promise<unknown>>;
+    if (bytes.byteLength === 0 && options.optional) {
+      cache.arrayBuffer = Promise.resolve(new ArrayBuffer(0));
+      cache.text = Promise.resolve('{}');
+    } else {
+      assertJsonContentType(type);
+      cache.text = Promise.resolve(decodeJsonText(bytes));
+    }
+    await next();
+  };
+}
+
+/** For handlers that read a JSON body themselves: the same checks as jsonBody, then the schema. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.infer<S>> {
+  assertJsonContentType(c.req.header('content-type'));
   return validate(schema, decodeJson(await readBodyBytes(c.req.raw, maxBytes)));
 }

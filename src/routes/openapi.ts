@@ -1,68 +1,81 @@
 /**
- * Builds the OpenAPI 3.1 document from the same zod schemas that validate requests. Each router
- * exports a list of RouteDoc next to its handlers; the document is assembled once at start.
+ * Routes and their documentation from one declaration. Each route is declared once with
+ * `defineRoute` (path, method, request and response schemas, and the error codes it can answer);
+ * the same declaration routes the request, validates it and produces /openapi.json (3.1).
+ *
+ * Request bodies are not left to @hono/zod-openapi's own JSON reading (no size limit, lenient
+ * UTF-8, and its own error shape): the route's `jsonBody` middleware (body.ts) reads the body
+ * first, with the streamed size limit and strict UTF-8, and hands the decoded text on, so the
+ * library's validator only runs the zod schema; its failures go through `defaultHook`, which
+ * answers the same typed 400 `invalid_request` as everywhere else and never repeats input.
  */
-import { z } from 'zod';
+import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
+import type { ErrorCode } from '../errors';
+import type { AuthVariables } from './auth';
+import { validationError } from './body';
 import { errorResponse } from './schemas';
 
-export interface RouteDoc {
-  method: 'get' | 'post' | 'put' | 'delete';
-  path: string;
-  summary: string;
-  description?: string;
-  tag: string;
-  auth: boolean;
-  request?: z.ZodType;
-  /** Status → description and optional JSON schema. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
-  /** Error codes this route may answer with, listed in the description. */
-  errors?: string[];
+export type RouterEnv = { Variables: AuthVariables };
+
+/** A sub-app whose validation failures are hashd's typed errors (see defaultHook). */
+export function createRouter(): OpenAPIHono<RouterEnv> {
+  return new OpenAPIHono<RouterEnv>({
+    defaultHook(result) {
+      if (!result.success) throw validationError(result.error.issues);
+    },
+  });
 }
 
-export function buildOpenApiDocument(routes: readonly RouteDoc[], info: { version: string }): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  // Every schema registered with an id (`.meta({ id })`) becomes a named component; the rest inline.
-  const options = { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' } as const;
-  const all = z.toJSONSchema(z.globalRegistry, { ...options, uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
-  const schemas: Record<string, unknown> = {};
-  for (const [id, schema] of Object.entries(all.schemas)) {
-    const { $schema: _ignored, ...rest } = schema;
-    schemas[id] = rest;
-  }
-  const ref = (schema: z.ZodType): unknown => {
-    const id = z.globalRegistry.get(schema)?.id;
-    if (id) return { $ref: `#/components/schemas/${id}` };
-    const { $schema: _ignored, ...inline } = z.toJSONSchema(schema, options) as Record<string, unknown>;
-    return inline;
-  };
-  for (const route of routes) {
-    const responses: Record<string, unknown> = {};
-    for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = response.schema
-        ? { description: response.description, content: { 'application/json': { schema: ref(response.schema) } } }
-        : { description: response.description };
-    }
-    responses.default = { description: 'Error', content: { 'application/json': { schema: ref(errorResponse) } } };
-    const description = [route.description, route.errors?.length ? `Error codes: ${route.errors.map((e) => `\`${e}\``).join(', ')}.` : undefined]
-      .filter(Boolean)
-      .join('\n\n');
-    const operation: Record<string, unknown> = { summary: route.summary, tags: [route.tag], responses };
-    if (description) operation.description = description;
-    if (route.auth) operation.security = [{ apiKey: [] }];
-    if (route.request) operation.requestBody = { required: true, content: { 'application/json': { schema: ref(route.request) } } };
-    const openapiPath = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
-    const params = [...route.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    if (params.length) operation.parameters = params;
-    (paths[openapiPath] ??= {})[route.method] = operation;
-  }
-  return {
+export interface RouteErrors {
+  /** Every error code the route can answer, listed in its description and as `x-error-codes`. */
+  errors: readonly ErrorCode[];
+  /** False for routes outside /v1 that need no API key. Default true. */
+  auth?: boolean;
+}
+
+/** The route's error codes as the document shows them (read back by the tests). */
+export const ERROR_CODES_EXTENSION = 'x-error-codes';
+
+/**
+ * A route declaration with its error codes. The codes are written once, here; the document gets
+ * them twice (in prose for readers, as `x-error-codes` for tools and tests), and every route gets
+ * the shared error body as its `default` response.
+ */
+export function defineRoute<R extends RouteConfig>(config: R & RouteErrors): R {
+  const { errors, auth = true, ...route } = config;
+  const codes = [...new Set(errors)].sort();
+  const description = [route.description, codes.length > 0 ? `Error codes: ${codes.map((code) => `\`${code}\``).join(', ')}.` : undefined]
+    .filter((part) => part !== undefined)
+    .join('\n\n');
+  return createRoute({
+    ...route,
+    ...(description !== '' && { description }),
+    ...(auth && { security: [{ apiKey: [] }] }),
+    [ERROR_CODES_EXTENSION]: codes,
+    responses: {
+      ...route.responses,
+      default: { description: 'Error', content: { 'application/json': { schema: errorResponse } } },
+    },
+  } as unknown as R);
+}
+
+/** Registers the document's shared parts on the root app (security scheme). */
+export function registerDocumentParts(app: OpenAPIHono<RouterEnv>): void {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key from `npx hashd keys new TENANT` (add `--admin` for the admin routes).',
+  });
+}
+
+/** The OpenAPI 3.1 document of everything mounted on `app`. */
+export function buildDocument(app: OpenAPIHono<RouterEnv>, info: { version: string }): Record<string, unknown> {
+  return app.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {
       title: 'hashd',
       version: info.version,
       description: 'Password and auth hashing service: hash, verify, upgrade legacy hashes on login.',
     },
-    components: { schemas, securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `npx hashd keys new TENANT`.' } } },
-    paths,
-  };
+  }) as unknown as Record<string, unknown>;
 }

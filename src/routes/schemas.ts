@@ -62,7 +62,7 @@ export const errorResponse = z
 
 export const policyResponse = z.record(z.string(), z.unknown()).meta({ id: 'Policy' });
 
-const userIdField = z.string().min(1).max(256).meta({ description: "The caller's user id (any string up to 256 characters)." });
+export const userIdField = z.string().min(1).max(256).meta({ description: "The caller's user id (any string up to 256 characters)." });
 
 export const setPasswordRequest = z.strictObject({ password }).meta({ id: 'SetPasswordRequest' });
 

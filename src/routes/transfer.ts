@@ -2,20 +2,35 @@
  * Moving credentials in and out: a streamed bulk import of legacy dumps and an NDJSON export, so
  * a tenant can always leave with its data.
  */
-import { Hono, type Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { z } from 'zod';
 import type { Repositories } from '../db/index';
-import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import { importCredentials, type ImportFormat } from '../store/import';
-import type { AuthVariables } from './auth';
-import type { RouteDoc } from './openapi';
+import { acceptedContentType } from './body';
+import { createRouter, defineRoute } from './openapi';
 import { importResponse } from './schemas';
+import { databaseGate } from './users';
 
 export interface TransferRoutesDeps {
   /** The request's repositories (throws 503 database_unavailable when the database cannot serve). */
   repositories: (c: Context) => Repositories;
   crypt: CryptContext;
 }
+
+/** The body types an import takes, and the format each one means. */
+const IMPORT_TYPES: Record<string, ImportFormat> = {
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
+  'text/csv': 'csv',
+};
+
+/** 415 before the body is read unless it is NDJSON or CSV. */
+const importContentType: MiddlewareHandler = async function importContentTypeMiddleware(c, next) {
+  acceptedContentType(c.req.header('content-type'), Object.keys(IMPORT_TYPES));
+  await next();
+};
 
 async function* chunks(body: ReadableStream<Uint8Array> | null): AsyncIterable<Uint8Array> {
   if (!body) return;
@@ -31,77 +46,89 @@ async function* chunks(body: ReadableStream<Uint8Array> | null): AsyncIterable<U
   }
 }
 
-export function transferRoutes(deps: TransferRoutesDeps): Hono<{ Variables: AuthVariables }> {
+export const importRoute = defineRoute({
+  method: 'post',
+  path: '/import',
+  tags: ['transfer'],
+  summary: 'Import a legacy hash dump (NDJSON or CSV), streamed, in transactional batches',
+  description:
+    'Body: NDJSON lines `{"userId","hash","salt"?,"user"?}` (Content-Type application/x-ndjson) or CSV with a header row `userId,hash[,salt][,user]` (Content-Type text/csv). `?format=` overrides what the Content-Type says. `?onConflict=skip` (default) never replaces a stored hash; `overwrite` does. Importing the same file twice changes nothing the second time.',
+  request: {
+    query: z.object({
+      onConflict: z.enum(['skip', 'overwrite']).optional().meta({ description: 'Default skip.' }),
+      format: z.enum(['ndjson', 'csv']).optional(),
+    }),
+    body: {
+      required: true,
+      content: {
+        'application/x-ndjson': { schema: z.string().meta({ description: 'One JSON object per line.' }) },
+        'text/csv': { schema: z.string().meta({ description: 'A header row, then one credential per row.' }) },
+      },
+    },
+  },
+  responses: { 200: { description: 'Counts and the first 100 rejected lines', content: { 'application/json': { schema: importResponse } } } },
+  errors: ['unauthorized', 'forbidden', 'unsupported_media_type', 'invalid_request', 'invalid_utf8', 'database_unavailable'],
+});
+
+export const exportRoute = defineRoute({
+  method: 'get',
+  path: '/export',
+  tags: ['transfer'],
+  summary: "The tenant's credentials as NDJSON",
+  responses: {
+    200: {
+      description: '`{"userId","hash","scheme","salt"?,"user"?,"wrapped"}` per line',
+      content: { 'application/x-ndjson': { schema: z.string() } },
+    },
+  },
+  errors: ['unauthorized', 'forbidden', 'database_unavailable'],
+});
+
+export function transferRoutes(deps: TransferRoutesDeps) {
   const { repositories, crypt } = deps;
-  const app = new Hono<{ Variables: AuthVariables }>();
-
-  app.post('/import', async (c) => {
-    const { imports } = repositories(c);
-    const onConflict = c.req.query('onConflict') ?? 'skip';
-    if (onConflict !== 'skip' && onConflict !== 'overwrite') throw new HashdError('invalid_request', 'onConflict must be skip or overwrite');
-    const type = (c.req.header('content-type') ?? '').toLowerCase();
-    const format = (c.req.query('format') ?? (type.startsWith('text/csv') ? 'csv' : 'ndjson')) as ImportFormat;
-    if (format !== 'csv' && format !== 'ndjson') throw new HashdError('invalid_request', 'format must be ndjson or csv');
-    const summary = await importCredentials({ imports, crypt }, c.get('tenant'), chunks(c.req.raw.body), { format, onConflict });
-    return c.json(summary);
-  });
-
-  app.get('/export', (c) => {
-    const tenant = c.get('tenant');
-    const encoder = new TextEncoder();
-    const rows = repositories(c).exports.exportRows(tenant, { batchSize: 2000 })[Symbol.asyncIterator]();
-    const stream = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { done, value } = await rows.next();
-          if (done) {
-            controller.close();
-            return;
+  const database = databaseGate(repositories);
+  return createRouter()
+    .openapi({ ...importRoute, middleware: [importContentType, database] }, async (c) => {
+      const query = c.req.valid('query');
+      const type = acceptedContentType(c.req.header('content-type'), Object.keys(IMPORT_TYPES));
+      const format = query.format ?? (IMPORT_TYPES[type] as ImportFormat);
+      const { imports } = repositories(c);
+      const summary = await importCredentials({ imports, crypt }, c.get('tenant'), chunks(c.req.raw.body), { format, onConflict: query.onConflict ?? 'skip' });
+      return c.json(summary, 200);
+    })
+    .openapi({ ...exportRoute, middleware: [database] }, (c) => {
+      const tenant = c.get('tenant');
+      const encoder = new TextEncoder();
+      const rows = repositories(c).exports.exportRows(tenant, { batchSize: 2000 })[Symbol.asyncIterator]();
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const { done, value } = await rows.next();
+            if (done) {
+              controller.close();
+              return;
+            }
+            const line = {
+              userId: value.userId,
+              hash: value.hash,
+              scheme: value.scheme,
+              ...(value.salt !== null && { salt: value.salt }),
+              ...(value.pgUser !== null && { user: value.pgUser }),
+              wrapped: value.wrapped,
+            };
+            controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+          } catch {
+            // Headers are sent already: end the stream abruptly so the client sees a truncated
+            // body rather than a silently incomplete export.
+            controller.error(new Error('export failed'));
           }
-          const line = {
-            userId: value.userId,
-            hash: value.hash,
-            scheme: value.scheme,
-            ...(value.salt !== null && { salt: value.salt }),
-            ...(value.pgUser !== null && { user: value.pgUser }),
-            wrapped: value.wrapped,
-          };
-          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
-        } catch {
-          // Headers are sent already: end the stream abruptly so the client sees a truncated
-          // body rather than a silently incomplete export.
-          controller.error(new Error('export failed'));
-        }
-      },
-      async cancel() {
-        await rows.return?.();
-      },
+        },
+        async cancel() {
+          await rows.return?.();
+        },
+      });
+      // @hono/zod-openapi types a response whose media type contains "json" as JSON, and NDJSON
+      // is not: the stream is returned as the untyped body it is.
+      return c.body(stream, 200, { 'content-type': 'application/x-ndjson; charset=utf-8' }) as never;
     });
-    return new Response(stream, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8' } });
-  });
-
-  return app;
 }
-
-export const transferRouteDocs: RouteDoc[] = [
-  {
-    method: 'post',
-    path: '/v1/import',
-    tag: 'transfer',
-    auth: true,
-    summary: 'Import a legacy hash dump (NDJSON or CSV), streamed, in transactional batches',
-    description:
-      'Body: NDJSON lines `{"userId","hash","salt"?,"user"?}` (Content-Type application/x-ndjson) or CSV with a header row `userId,hash[,salt][,user]` (Content-Type text/csv or `?format=csv`). `?onConflict=skip` (default) never replaces a stored hash; `overwrite` does. Importing the same file twice changes nothing the second time.',
-    responses: { 200: { description: 'Counts and the first 100 rejected lines', schema: importResponse } },
-    errors: ['invalid_request', 'invalid_utf8', 'unauthorized', 'database_unavailable'],
-  },
-  {
-    method: 'get',
-    path: '/v1/export',
-    tag: 'transfer',
-    auth: true,
-    summary: "The tenant's credentials as NDJSON",
-    responses: { 200: { description: 'application/x-ndjson: `{"userId","hash","scheme","salt"?,"user"?,"wrapped"}` per line' } },
-    errors: ['unauthorized', 'database_unavailable'],
-  },
-];

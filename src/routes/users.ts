@@ -2,15 +2,15 @@
  * Stored credentials: set a password, log in (with upgrade on login), delete a user. Every call
  * acts on the caller's tenant only.
  */
-import { Hono, type Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { z } from 'zod';
 import type { Repositories } from '../db/index';
-import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import { login } from '../store/login';
-import type { AuthVariables } from './auth';
-import { readJson } from './body';
-import type { RouteDoc } from './openapi';
-import { loginRequest, loginResponse, setPasswordRequest } from './schemas';
+import { jsonBody } from './body';
+import { createRouter, defineRoute } from './openapi';
+import { capacityGate, JSON_BODY_ERRORS } from './passwords';
+import { loginRequest, loginResponse, setPasswordRequest, userIdField } from './schemas';
 
 export interface UserRoutesDeps {
   /** The request's repositories (throws 503 database_unavailable when the database cannot serve). */
@@ -19,73 +19,75 @@ export interface UserRoutesDeps {
   maxBodyBytes: number;
 }
 
-function userIdOf(raw: string): string {
-  if (raw.length < 1 || raw.length > 256) throw new HashdError('invalid_request', 'userId must be 1 to 256 characters');
-  return raw;
+/** Asks for the request's repositories first, so an unavailable database answers before the body is read. */
+export function databaseGate(repositories: (c: Context) => Repositories): MiddlewareHandler {
+  return async function databaseGateMiddleware(c, next) {
+    repositories(c);
+    await next();
+  };
 }
 
-export function userRoutes(deps: UserRoutesDeps): Hono<{ Variables: AuthVariables }> {
+const userParams = z.object({ userId: userIdField });
+
+export const setPasswordRoute = defineRoute({
+  method: 'put',
+  path: '/users/{userId}/password',
+  tags: ['users'],
+  summary: "Set a user's password (hashed with the policy default and stored)",
+  request: { params: userParams, body: { required: true, content: { 'application/json': { schema: setPasswordRequest } } } },
+  responses: { 204: { description: 'Stored' } },
+  errors: [...JSON_BODY_ERRORS, 'invalid_password_encoding', 'password_too_long', 'overloaded', 'database_unavailable'],
+});
+
+export const loginRoute = defineRoute({
+  method: 'post',
+  path: '/login',
+  tags: ['users'],
+  summary: 'Check a password against the stored hash, upgrading it when outdated',
+  description:
+    'A valid login whose stored hash needs a rehash replaces it by compare-and-swap on the verified hash (a password change in between wins: then `upgraded: false`). An unknown user answers like a wrong password, after the same work.',
+  request: { body: { required: true, content: { 'application/json': { schema: loginRequest } } } },
+  responses: { 200: { description: 'Result', content: { 'application/json': { schema: loginResponse } } } },
+  errors: [
+    ...JSON_BODY_ERRORS,
+    'invalid_password_encoding',
+    'password_too_long',
+    'unknown_hash_format',
+    'malformed_hash',
+    'hash_cost_exceeds_cap',
+    'scheme_not_allowed',
+    'missing_hash_input',
+    'overloaded',
+    'database_unavailable',
+  ],
+});
+
+export const deleteUserRoute = defineRoute({
+  method: 'delete',
+  path: '/users/{userId}',
+  tags: ['users'],
+  summary: 'Remove everything stored for a user',
+  request: { params: userParams },
+  responses: { 204: { description: 'Removed (also when nothing was stored)' } },
+  errors: ['unauthorized', 'invalid_request', 'database_unavailable'],
+});
+
+export function userRoutes(deps: UserRoutesDeps) {
   const { repositories, crypt, maxBodyBytes } = deps;
-  const app = new Hono<{ Variables: AuthVariables }>();
-
-  app.put('/users/:userId/password', async (c) => {
-    const userId = userIdOf(c.req.param('userId'));
-    crypt.assertCapacity();
-    const { credentials } = repositories(c);
-    const body = await readJson(c, setPasswordRequest, maxBodyBytes);
-    const { hash, scheme } = await crypt.hash(body.password, { signal: c.req.raw.signal });
-    await credentials.set(c.get('tenant'), userId, { hash, scheme, salt: null, pgUser: null, source: 'set' });
-    return c.body(null, 204);
-  });
-
-  app.delete('/users/:userId', async (c) => {
-    const userId = userIdOf(c.req.param('userId'));
-    await repositories(c).credentials.remove(c.get('tenant'), userId);
-    return c.body(null, 204);
-  });
-
-  app.post('/login', async (c) => {
-    crypt.assertCapacity();
-    const repos = repositories(c);
-    const body = await readJson(c, loginRequest, maxBodyBytes);
-    return c.json(await login({ ...repos, crypt }, c.get('tenant'), body.userId, body.password, c.req.raw.signal));
-  });
-
-  return app;
+  const database = databaseGate(repositories);
+  return createRouter()
+    .openapi({ ...setPasswordRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
+      const { userId } = c.req.valid('param');
+      const { hash, scheme } = await crypt.hash(c.req.valid('json').password, { signal: c.req.raw.signal });
+      await repositories(c).credentials.set(c.get('tenant'), userId, { hash, scheme, salt: null, pgUser: null, source: 'set' });
+      return c.body(null, 204);
+    })
+    .openapi({ ...deleteUserRoute, middleware: [database] }, async (c) => {
+      await repositories(c).credentials.remove(c.get('tenant'), c.req.valid('param').userId);
+      return c.body(null, 204);
+    })
+    .openapi({ ...loginRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
+      const body = c.req.valid('json');
+      return c.json(await login({ ...repositories(c), crypt }, c.get('tenant'), body.userId, body.password, c.req.raw.signal), 200);
+    });
 }
-
-const common = ['invalid_json', 'invalid_utf8', 'invalid_request', 'body_too_large', 'unauthorized', 'database_unavailable'];
-
-export const userRouteDocs: RouteDoc[] = [
-  {
-    method: 'put',
-    path: '/v1/users/:userId/password',
-    tag: 'users',
-    auth: true,
-    summary: "Set a user's password (hashed with the policy default and stored)",
-    request: setPasswordRequest,
-    responses: { 204: { description: 'Stored' } },
-    errors: [...common, 'invalid_password_encoding', 'password_too_long', 'overloaded'],
-  },
-  {
-    method: 'post',
-    path: '/v1/login',
-    tag: 'users',
-    auth: true,
-    summary: 'Check a password against the stored hash, upgrading it when outdated',
-    description:
-      'A valid login whose stored hash needs a rehash replaces it by compare-and-swap on the verified hash (a password change in between wins: then `upgraded: false`). An unknown user answers like a wrong password, after the same work.',
-    request: loginRequest,
-    responses: { 200: { description: 'Result', schema: loginResponse } },
-    errors: [...common, 'invalid_password_encoding', 'password_too_long', 'malformed_hash', 'hash_cost_exceeds_cap', 'overloaded'],
-  },
-  {
-    method: 'delete',
-    path: '/v1/users/:userId',
-    tag: 'users',
-    auth: true,
-    summary: 'Remove everything stored for a user',
-    responses: { 204: { description: 'Removed (also when nothing was stored)' } },
-    errors: ['unauthorized', 'database_unavailable'],
-  },
-];

@@ -68,6 +68,8 @@ export function makeStoreApp(
       const headers = new Headers(rest.headers);
       headers.set('authorization', `Bearer ${KEYS[tenant]}`);
       if (json !== undefined) headers.set('content-type', 'application/json');
+      // Import bodies are NDJSON unless a test says otherwise (the endpoint refuses other types).
+      if (path.startsWith('/v1/import') && rest.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/x-ndjson');
       return app.request(path, { ...rest, headers, ...(json !== undefined && { body: JSON.stringify(json), method: rest.method ?? 'POST' }) });
     },
   };
