@@ -97,7 +97,7 @@ export async function storeBench(options: { seconds: number; importRows: number;
     await withDatabase(async (url) => {
       process.stderr.write('store: login vs verify\n');
       const service = await startService({ DATABASE_URL: url });
-      const put = await fetch(`${service.url}/v1/users/bench-user/password`, { method: 'PUT', body: JSON.stringify({ password: 'correct horse battery staple' }) });
+      const put = await fetch(`${service.url}/v1/users/bench-user/password`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'correct horse battery staple' }) });
       if (put.status !== 204) throw new Error(`PUT failed: ${put.status}`);
       const exported = (await (await fetch(`${service.url}/v1/export`)).text()).trim().split('\n').map((l) => JSON.parse(l) as { hash: string });
       const storedHash = exported[0]?.hash as string;

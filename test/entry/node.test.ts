@@ -49,7 +49,7 @@ describe('npm start', () => {
     const base = `http://127.0.0.1:${port}`;
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    const made = await fetch(`${base}/v1/hash`, { method: 'POST', body: JSON.stringify({ password: 'pw' }) });
+    const made = await fetch(`${base}/v1/hash`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'pw' }) });
     expect(((await made.json()) as { hash: string }).hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(server.output()).toContain('"database":"pglite"');
 
