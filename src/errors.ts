@@ -33,6 +33,11 @@ export const ERROR_STATUS = {
   scheme_verify_only: 422,
   password_too_long_for_scheme: 422,
   missing_hash_input: 422,
+  // Sessions and one-time codes (sessions helper).
+  // 429: too many codes issued for one user and purpose (Retry-After says when to try again).
+  rate_limited: 429,
+  // 503: the server secret for one-time codes is not configured (HASHD_OTP_SECRET).
+  key_unavailable: 503,
   // 503: try again later.
   overloaded: 503,
   database_unavailable: 503,

@@ -15,6 +15,8 @@ import { createCredentialRepository, type CredentialRepository } from './credent
 import type { Database } from './database.ts';
 import { createInventoryRepository, type InventoryRepository } from './inventory.ts';
 import { createJobRepository, type JobRepository } from './jobs.ts';
+import { createOtpRepository, type OtpRepository } from './otp.ts';
+import { createSessionRepository, type SessionRepository } from './sessions.ts';
 
 export interface Repositories {
   credentials: CredentialRepository;
@@ -22,6 +24,8 @@ export interface Repositories {
   exports: ExportRepository;
   jobs: JobRepository;
   inventory: InventoryRepository;
+  sessions: SessionRepository;
+  otp: OtpRepository;
 }
 
 export function createRepositories(database: Database, clock: Clock): Repositories {
@@ -31,5 +35,7 @@ export function createRepositories(database: Database, clock: Clock): Repositori
     exports: createExportRepository(database, clock),
     jobs: createJobRepository(database, clock),
     inventory: createInventoryRepository(database, clock),
+    sessions: createSessionRepository(database, clock),
+    otp: createOtpRepository(database, clock),
   };
 }

@@ -10,6 +10,8 @@ import { createApp } from '../app';
 import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
+import { resolveOtpSecret } from './otp-secret-node';
+import { startPurgeJob } from './purge-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
 /**
@@ -66,8 +68,17 @@ async function start(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     logger,
     readiness: () => db.readiness(),
-    data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency },
+    data: {
+      repositories: () => db.repositories(),
+      registry: core.registry,
+      env: core.env,
+      wrapConcurrency: config.hashConcurrency,
+      sessions: config.sessions,
+      otp: config.otp,
+      otpSecret: resolveOtpSecret(config, logger),
+    },
   });
+  const purgeJob = startPurgeJob(() => db.repositories(), config.purge, logger);
   // The first hash starts libuv's threadpool (and prepares the dummy hash for unknown users), so
   // the pool's threads exist when they are lowered below the event loop's priority.
   await crypt.dummyVerify('warm-up');
@@ -93,6 +104,7 @@ async function start(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
+    purgeJob.stop();
     server.close(() => {
       void db.close().finally(() => {
         logger.info({}, 'stopped');

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { createApp } from '../../src/app';
 import { parseApiKeys } from '../../src/config';
-import { systemClock } from '../../src/clock';
+import { systemClock, type Clock } from '../../src/clock';
+import type { DataDeps } from '../../src/app';
 import { createRepositories, type Database, type Repositories } from '../../src/db/index';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import type { PolicyFile } from '../../src/hashing/policy-config';
@@ -24,6 +25,9 @@ export const KEYS = {
 /** The configuration entry name (tenant[:scope]) of each test key: acme and beta hold admin keys. */
 const ENTRY_NAMES: Record<keyof typeof KEYS, string> = { acme: 'acme:admin', beta: 'beta:admin', acmeService: 'acme' };
 
+/** The one-time code secret of the test apps (a fixed test value, never a real one). */
+export const TEST_OTP_SECRET = new Uint8Array(32).fill(7);
+
 export interface StoreApp {
   app: ReturnType<typeof createApp>;
   /** The repositories the app uses (guarded), for tests that look at stored rows. */
@@ -36,11 +40,20 @@ export interface StoreApp {
 
 export function makeStoreApp(
   database: Database,
-  options: { policy?: PolicyFile; readiness?: () => Promise<string | null>; repositories?: () => Repositories } = {},
+  options: {
+    policy?: PolicyFile;
+    readiness?: () => Promise<string | null>;
+    repositories?: () => Repositories;
+    /** The app's and the repositories' clock (sessions and codes expire by it). */
+    clock?: Clock;
+    /** Extra data settings (session and code settings, the OTP secret). */
+    data?: Partial<Pick<DataDeps, 'sessions' | 'otp' | 'otpSecret'>>;
+  } = {},
 ): StoreApp {
   const logs: string[] = [];
   const { crypt } = makeCrypt(options.policy, { concurrency: 2, maxQueue: 100_000 });
-  const own = guardRepositories(createRepositories(database, systemClock));
+  const clock = options.clock ?? systemClock;
+  const own = guardRepositories(createRepositories(database, clock));
   const repositories = options.repositories ?? (() => own);
   const apiKeys = parseApiKeys(
     Object.entries(KEYS)
@@ -54,7 +67,8 @@ export function makeStoreApp(
     maxBodyBytes: 64 * 1024,
     logger: memoryLogger(logs),
     ...(options.readiness && { readiness: options.readiness }),
-    data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2 },
+    clock,
+    data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2, otpSecret: TEST_OTP_SECRET, ...options.data },
   });
   return {
     app,
