@@ -236,7 +236,8 @@ describe('locked accounts under a narrow policy', () => {
     const { crypt } = makeCrypt({ schemes: ['argon2id', 'bcrypt'] });
     for (const marker of ['', '!', '*', `!${'b'.repeat(40)}`]) {
       await expect(crypt.verify('x', marker), marker).resolves.toMatchObject({ valid: false, needsRehash: false, reasons: [] });
-      expect(crypt.needsUpdate(marker), marker).toMatchObject({ needsRehash: false });
+      // needs-rehash tells a migration the account is not current: it needs a new password.
+      expect(crypt.needsUpdate(marker), marker).toMatchObject({ needsRehash: true, reasons: ['unusable'], unusable: true });
     }
   });
 });
