@@ -15,6 +15,7 @@ import { HashdError, isHashdError, type ErrorCode } from './errors';
 import type { CryptContext } from './hashing/crypt-context';
 import type { Registry } from './hashing/registry';
 import type { SchemeEnv } from './hashing/scheme';
+import type { KeyRing } from './keys/ring';
 import type { Logger } from './logger';
 import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
@@ -56,6 +57,11 @@ export interface DataDeps {
   env: SchemeEnv;
   /** Hashes the wrap job computes at once. */
   wrapConcurrency: number;
+  /**
+   * Keys and TOTP: the master key ring (HASHD_KEYS, or the dev ring). Without it the Fernet key
+   * and TOTP endpoints answer 503 `key_unavailable` naming HASHD_KEYS.
+   */
+  keyRing?: KeyRing | undefined;
 }
 
 /** The codes Hono's own exceptions stand for (a safety net: hashd's middleware answers first). */
