@@ -33,6 +33,8 @@ export const ERROR_STATUS = {
   scheme_verify_only: 422,
   password_too_long_for_scheme: 422,
   missing_hash_input: 422,
+  // hardening-inputs: a password the scheme cannot hash faithfully (bcrypt and a NUL character).
+  password_not_allowed_for_scheme: 422,
   // 503: try again later.
   overloaded: 503,
   database_unavailable: 503,
