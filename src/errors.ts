@@ -33,6 +33,11 @@ export const ERROR_STATUS = {
   scheme_verify_only: 422,
   password_too_long_for_scheme: 422,
   missing_hash_input: 422,
+  // 422 (edge): what a Worker cannot do. The scheme or cost needs the Node service
+  // (scheme_unavailable_here, naming the scheme); the endpoint runs in the CLI or the Node
+  // service (unavailable_here).
+  scheme_unavailable_here: 422,
+  unavailable_here: 422,
   // 503: try again later.
   overloaded: 503,
   database_unavailable: 503,
