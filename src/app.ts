@@ -15,6 +15,7 @@ import { HashdError, isHashdError, type ErrorCode } from './errors';
 import type { CryptContext } from './hashing/crypt-context';
 import type { Registry } from './hashing/registry';
 import type { SchemeEnv } from './hashing/scheme';
+import type { KeyRing } from './keys/ring';
 import type { Logger } from './logger';
 import { DEFAULT_OTP_SETTINGS, DEFAULT_SESSION_SETTINGS, type OtpSettings, type SessionSettings } from './sessions/settings';
 import { adminRoutes } from './routes/admin';
@@ -45,6 +46,20 @@ export interface AppDeps {
   random?: RandomBytes;
   /** The database; without it the service is stateless (hash/verify only). */
   data?: DataDeps;
+  /**
+   * Endpoints this runtime cannot serve (a Worker cannot run background jobs inside a request).
+   * They answer 422 `unavailable_here` after authentication and scope checks, with `use` (where
+   * to run it instead) in the message and details.
+   */
+  unavailable?: readonly UnavailableEndpoint[];
+}
+
+export interface UnavailableEndpoint {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** The path under /v1, in the route's own syntax (`/admin/wrap`). */
+  path: string;
+  /** Where it runs instead, e.g. "npx hashd wrap, or the Node service". */
+  use: string;
 }
 
 export interface DataDeps {
@@ -65,6 +80,11 @@ export interface DataDeps {
   otp?: OtpSettings;
   /** The server secret of one-time codes (sessions/otp-secret.ts); without it /v1/otp answers 503 key_unavailable. */
   otpSecret?: Uint8Array | undefined;
+  /**
+   * Keys and TOTP: the master key ring (HASHD_KEYS, or the dev ring). Without it the Fernet key
+   * and TOTP endpoints answer 503 `key_unavailable` naming HASHD_KEYS.
+   */
+  keyRing?: KeyRing | undefined;
 }
 
 /** The codes Hono's own exceptions stand for (a safety net: hashd's middleware answers first). */
@@ -120,6 +140,11 @@ export function createApp(deps: AppDeps): AppType {
   v1.use(apiKeyAuth(deps.apiKeys));
   // The operator's routes need an admin key; everything else a service key.
   for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
+  for (const u of deps.unavailable ?? []) {
+    v1.on(u.method, u.path, () => {
+      throw new HashdError('unavailable_here', `${u.method} /v1${u.path} does not run here; use ${u.use}`, { details: { endpoint: `${u.method} /v1${u.path}`, use: u.use } });
+    });
+  }
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
   v1.route('/', tokenRoutes({ random, maxBodyBytes: deps.maxBodyBytes }));
   const data = deps.data;

@@ -8,6 +8,7 @@
 import { PolicyError, applyPolicyEnv, parsePolicyText, resolvePolicy, type ResolvedPolicy } from './hashing/policy-config';
 import type { Registry } from './hashing/registry';
 import { fromBase64, fromBase64Url, fromHex } from './hashing/encoding';
+import { parseRingKeys, type RingKeyEntry } from './keys/ring';
 import {
   DEFAULT_OTP_SETTINGS,
   DEFAULT_PURGE_SETTINGS,
@@ -61,6 +62,9 @@ export interface ServiceConfig {
   /** HASHD_OTP_SECRET decoded; undefined when unset (see sessions/otp-secret.ts). */
   otpSecret: Uint8Array | undefined;
   purge: PurgeSettings;
+  // Keys and TOTP.
+  /** HASHD_KEYS: the master key ring, first encrypts; undefined when not configured. */
+  ringKeys: readonly RingKeyEntry[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -205,6 +209,9 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
         'Configure HASHD_API_KEYS (npx hashd keys new TENANT) or set HASHD_ALLOW_INSECURE=1 to accept this by name.',
     );
   }
+  // Keys and TOTP: the master key ring. Unset is allowed here; the entry decides (a generated dev
+  // ring, or refusing the features that need one in production).
+  const ringKeys = env.HASHD_KEYS !== undefined && env.HASHD_KEYS.trim() !== '' ? parseRingKeys(env.HASHD_KEYS, issues) : undefined;
   let policy: ResolvedPolicy | undefined;
   let policySource = 'built-in';
   try {
@@ -231,5 +238,6 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     policy,
     policySource,
     ...sessionConfig,
+    ringKeys: ringKeys === undefined ? undefined : Object.freeze(ringKeys),
   });
 }

@@ -12,6 +12,7 @@ import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
 import { resolveOtpSecret } from './otp-secret-node';
 import { startPurgeJob } from './purge-node';
+import { loadNodeKeyRing } from './keyring-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
 /**
@@ -62,6 +63,7 @@ async function start(): Promise<void> {
     logger.warn({ host: config.host }, 'dev mode: no HASHD_API_KEYS configured, every caller is accepted as tenant "default"');
   }
   const db = await openNodeDatabase(config, logger);
+  const { ring: keyRing } = await loadNodeKeyRing(config, logger);
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
@@ -76,6 +78,7 @@ async function start(): Promise<void> {
       sessions: config.sessions,
       otp: config.otp,
       otpSecret: resolveOtpSecret(config, logger),
+      keyRing,
     },
   });
   const purgeJob = startPurgeJob(() => db.repositories(), config.purge, logger);
@@ -99,6 +102,16 @@ async function start(): Promise<void> {
       'hashd listening',
     );
   });
+  // The legacy-verify threads start once the server listens (starting them competes for the CPU
+  // with opening the database), so the first legacy login does not wait for them; then they are
+  // lowered below the event loop like libuv's hashing threads.
+  core.pool.warm().then(
+    () => {
+      const lowered = lowerWorkerThreads(config.hashNice);
+      logger.info({ threads: core.pool.threadIds().length, reniced: lowered }, 'legacy-verify pool ready');
+    },
+    (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'legacy-verify pool failed to start; legacy verifies will fail'),
+  );
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -106,7 +119,7 @@ async function start(): Promise<void> {
     logger.info({ signal }, 'draining');
     purgeJob.stop();
     server.close(() => {
-      void db.close().finally(() => {
+      void Promise.allSettled([db.close(), core.pool.close()]).finally(() => {
         logger.info({}, 'stopped');
         process.exit(0);
       });
