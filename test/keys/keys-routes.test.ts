@@ -75,7 +75,7 @@ describe.each(backends)('Fernet keys on $name', (backend) => {
     await post('/v1/keys', { name: 'other' });
     const foreign = (await post('/v1/keys/other/encrypt', { plaintext: 'x' })).body.token;
     const bytes = Buffer.from(token, 'base64url');
-    bytes[bytes.length - 40] ^= 1;
+    bytes[bytes.length - 40] = (bytes[bytes.length - 40] as number) ^ 1;
     for (const bad of [bytes.toString('base64url'), token.slice(0, -10), 'garbage', foreign, `${token}AAAA`]) {
       const res = await post('/v1/keys/app-secrets/decrypt', { token: bad });
       expect(res).toMatchObject({ status: 422, body: { error: { code: 'invalid_token' } } });
