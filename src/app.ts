@@ -8,13 +8,14 @@ import { HTTPException } from 'hono/http-exception';
 import type { ExtractSchema, MergeSchemaPath } from 'hono/types';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { systemClock, type Clock } from './clock';
+import { cryptoRandomBytes, systemClock, type Clock, type RandomBytes } from './clock';
 import type { ApiKeyEntry } from './config';
 import type { Repositories } from './db/index';
 import { HashdError, isHashdError, type ErrorCode } from './errors';
 import type { CryptContext } from './hashing/crypt-context';
 import type { Registry } from './hashing/registry';
 import type { SchemeEnv } from './hashing/scheme';
+import type { KeyRing } from './keys/ring';
 import type { Logger } from './logger';
 import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
@@ -22,6 +23,7 @@ import { healthRoutes } from './routes/health';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
 import { passwordRoutes } from './routes/passwords';
 import { transferRoutes } from './routes/transfer';
+import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
 
 export const VERSION = '0.1.0';
@@ -37,6 +39,8 @@ export interface AppDeps {
   readiness?: () => Promise<string | null>;
   /** The source of "now" for everything that stores or expires things. Default: the system clock. */
   clock?: Clock;
+  /** The CSPRNG for tokens, session secrets and codes. Default: WebCrypto's getRandomValues. */
+  random?: RandomBytes;
   /** The database; without it the service is stateless (hash/verify only). */
   data?: DataDeps;
 }
@@ -53,6 +57,11 @@ export interface DataDeps {
   env: SchemeEnv;
   /** Hashes the wrap job computes at once. */
   wrapConcurrency: number;
+  /**
+   * Keys and TOTP: the master key ring (HASHD_KEYS, or the dev ring). Without it the Fernet key
+   * and TOTP endpoints answer 503 `key_unavailable` naming HASHD_KEYS.
+   */
+  keyRing?: KeyRing | undefined;
 }
 
 /** The codes Hono's own exceptions stand for (a safety net: hashd's middleware answers first). */
@@ -66,6 +75,7 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
 
 type V1Schema =
   | ExtractSchema<ReturnType<typeof passwordRoutes>>
+  | ExtractSchema<ReturnType<typeof tokenRoutes>>
   | ExtractSchema<ReturnType<typeof userRoutes>>
   | ExtractSchema<ReturnType<typeof transferRoutes>>
   | ExtractSchema<ReturnType<typeof adminRoutes>>;
@@ -80,6 +90,7 @@ export function createApp(deps: AppDeps): AppType {
   const app = createRouter();
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? cryptoRandomBytes;
 
   app.use(async function requestLog(c, next) {
     const started = performance.now();
@@ -105,6 +116,7 @@ export function createApp(deps: AppDeps): AppType {
   // The operator's routes need an admin key; everything else a service key.
   for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
+  v1.route('/', tokenRoutes({ random, maxBodyBytes: deps.maxBodyBytes }));
   const data = deps.data;
   if (data) {
     // One call of the entry's factory per request, however many handlers and gates ask.

@@ -8,6 +8,7 @@
 import { PolicyError, applyPolicyEnv, parsePolicyText, resolvePolicy, type ResolvedPolicy } from './hashing/policy-config';
 import type { Registry } from './hashing/registry';
 import { fromHex } from './hashing/encoding';
+import { parseRingKeys, type RingKeyEntry } from './keys/ring';
 
 /**
  * What a caller key may do. A `service` key is what a login backend holds: hash, verify, login,
@@ -44,6 +45,9 @@ export interface ServiceConfig {
   policy: ResolvedPolicy;
   /** Where the policy came from: a file path, or "built-in". */
   policySource: string;
+  // Keys and TOTP.
+  /** HASHD_KEYS: the master key ring, first encrypts; undefined when not configured. */
+  ringKeys: readonly RingKeyEntry[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +153,9 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
         'Configure HASHD_API_KEYS (npx hashd keys new TENANT) or set HASHD_ALLOW_INSECURE=1 to accept this by name.',
     );
   }
+  // Keys and TOTP: the master key ring. Unset is allowed here; the entry decides (a generated dev
+  // ring, or refusing the features that need one in production).
+  const ringKeys = env.HASHD_KEYS !== undefined && env.HASHD_KEYS.trim() !== '' ? parseRingKeys(env.HASHD_KEYS, issues) : undefined;
   let policy: ResolvedPolicy | undefined;
   let policySource = 'built-in';
   try {
@@ -174,5 +181,6 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     dataDir: env.HASHD_DATA_DIR || './data',
     policy,
     policySource,
+    ringKeys: ringKeys === undefined ? undefined : Object.freeze(ringKeys),
   });
 }

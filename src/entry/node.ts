@@ -10,6 +10,7 @@ import { createApp } from '../app';
 import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
+import { loadNodeKeyRing } from './keyring-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
 /**
@@ -60,13 +61,14 @@ async function start(): Promise<void> {
     logger.warn({ host: config.host }, 'dev mode: no HASHD_API_KEYS configured, every caller is accepted as tenant "default"');
   }
   const db = await openNodeDatabase(config, logger);
+  const { ring: keyRing } = await loadNodeKeyRing(config, logger);
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     readiness: () => db.readiness(),
-    data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency },
+    data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency, keyRing },
   });
   // The first hash starts libuv's threadpool (and prepares the dummy hash for unknown users), so
   // the pool's threads exist when they are lowered below the event loop's priority.

@@ -28,6 +28,11 @@ export interface NeedsUpdateResult {
   scheme: string;
   needsRehash: boolean;
   reasons: string[];
+  /**
+   * Present (true) when no password can ever match the stored string: a locked-account marker
+   * (`!`, `*`, the empty string...). It needs a new password, and is never "current".
+   */
+  unusable?: true;
 }
 
 export interface VerifyResult extends NeedsUpdateResult {
@@ -70,7 +75,8 @@ export class CryptContext {
   readonly policy: ResolvedPolicy;
   private readonly registry: Registry;
   private readonly env: SchemeEnv;
-  private readonly limiter: Limiter;
+  /** The process's hashing budget; background work (the wrap job) runs through it too. */
+  readonly limiter: Limiter;
   /** Position of each accepted scheme, for choosing among candidates. */
   private readonly rank: Map<string, number>;
   private readonly families: Set<string>;
@@ -194,15 +200,41 @@ export class CryptContext {
   }
 
   needsUpdate(hash: string): NeedsUpdateResult {
-    const { scheme, needsRehash, reasons } = this.inspect(hash);
-    return { scheme, needsRehash, reasons };
+    const { scheme, needsRehash, reasons, unusable } = this.inspect(hash);
+    return { scheme, needsRehash, reasons, ...(unusable && { unusable }) };
   }
 
-  /** identify and needsUpdate from one parse, for callers that need both (the inventory). */
+  /**
+   * identify and needsUpdate from one parse, for callers that need both (the inventory). A hash
+   * that asks for more than the caps allow is refused by verify, so it needs a rehash
+   * (`cost_exceeds_cap`); a locked-account marker is `unusable` and needs one too, so that a
+   * migration never counts it as current.
+   */
   inspect(hash: string): IdentifyResult & NeedsUpdateResult {
     const { scheme, parsed } = this.resolve(hash);
+    const result = { scheme: scheme.name, params: parsed.params };
+    if (scheme.family === DISABLED_FAMILY) return { ...result, needsRehash: true, reasons: ['unusable'], unusable: true };
     const reasons = this.reasons(scheme, parsed);
-    return { scheme: scheme.name, params: parsed.params, needsRehash: reasons.length > 0, reasons };
+    try {
+      this.checkCaps(scheme, parsed);
+    } catch (err) {
+      if (!(err instanceof HashdError) || err.code !== 'hash_cost_exceeds_cap') throw err;
+      reasons.unshift('cost_exceeds_cap');
+    }
+    return { ...result, needsRehash: reasons.length > 0, reasons };
+  }
+
+  /**
+   * Every check a verify makes before any work (identify, parse, policy acceptance, caps), for
+   * hashes about to be stored without a password (an import): a stored hash that would fail
+   * them could never be verified. Throws the error verify would throw.
+   */
+  assertVerifiable(hash: string): IdentifyResult {
+    const { scheme, parsed, claimed } = this.resolve(hash);
+    this.checkCaps(scheme, parsed);
+    const result: IdentifyResult = { scheme: scheme.name, params: parsed.params };
+    if (claimed.length > 1) result.candidates = claimed;
+    return result;
   }
 
   /** Parameters new hashes of `scheme` get under this policy. */
@@ -225,6 +257,11 @@ export class CryptContext {
     if (scheme.maxPasswordBytes !== undefined && bytes.length > scheme.maxPasswordBytes) {
       throw new HashdError('password_too_long_for_scheme', `${schemeName} only reads ${scheme.maxPasswordBytes} bytes; the password is longer`, {
         details: { scheme: schemeName, maxBytes: scheme.maxPasswordBytes },
+      });
+    }
+    if (scheme.nulTerminated && bytes.includes(0)) {
+      throw new HashdError('password_not_allowed_for_scheme', `${schemeName} stops at a NUL character; a password holding one cannot be hashed with it`, {
+        details: { scheme: schemeName },
       });
     }
     const params = this.paramsFor(scheme);
@@ -254,6 +291,8 @@ export class CryptContext {
       if (!this.policy.legacyBcryptTruncation) return { ...base, valid: false };
       bytes = bytes.subarray(0, scheme.maxPasswordBytes);
     }
+    // What other implementations would check is the password up to its NUL: never this one.
+    if (scheme.nulTerminated && bytes.includes(0)) return { ...base, valid: false };
     const extras: VerifyExtras = {};
     if (options.salt !== undefined) extras.salt = options.salt;
     if (options.user !== undefined) extras.user = options.user;
