@@ -33,7 +33,8 @@ function start(): { child: ChildProcess; output: () => string; exited: Promise<n
 }
 
 async function listeningPort(output: () => string): Promise<number> {
-  for (let i = 0; i < 1200; i++) {
+  // Generous: the first start builds, and PGlite initialises a new data directory.
+  for (let i = 0; i < 3600; i++) {
     const line = output()
       .split('\n')
       .find((l) => l.includes('"hashd listening"'));
