@@ -34,4 +34,4 @@ VOLUME ["/var/lib/hashd"]
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s --start-period=20s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Outside loopback hashd requires HASHD_API_KEYS (or HASHD_ALLOW_INSECURE=1 by name).
-CMD ["node", "dist/entry/launch.cjs", "dist/entry/node.mjs"]
+CMD ["node", "dist/entry/launch.cjs", "dist/entry/node.js"]

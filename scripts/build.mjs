@@ -17,6 +17,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENTRIES = [
   { in: 'src/entry/node.ts', out: 'entry/node' },
   { in: 'src/cli/main.ts', out: 'cli/main' },
+  // The legacy-verify pool's threads load `./pool-task.js` next to the module that starts them
+  // (src/hashing/pool-node.ts): one beside each bundle.
+  { in: 'src/hashing/pool-task.ts', out: 'entry/pool-task' },
+  { in: 'src/hashing/pool-task.ts', out: 'cli/pool-task' },
 ];
 
 const STAMP = '.source-hash';
@@ -55,7 +59,7 @@ export function isStale(root = ROOT) {
   const dist = join(root, 'dist');
   const stamp = join(dist, STAMP);
   if (!existsSync(stamp)) return true;
-  for (const e of ENTRIES) if (!existsSync(join(dist, `${e.out}.mjs`))) return true;
+  for (const e of ENTRIES) if (!existsSync(join(dist, `${e.out}.js`))) return true;
   if (!existsSync(join(dist, 'entry', 'launch.cjs'))) return true;
   return readFileSync(stamp, 'utf8').trim() !== sourceFingerprint(root);
 }
@@ -69,7 +73,6 @@ export async function build(root = ROOT) {
     absWorkingDir: root,
     entryPoints: ENTRIES.map((e) => ({ in: e.in, out: e.out })),
     outdir: dist,
-    outExtension: { '.js': '.mjs' },
     bundle: true,
     format: 'esm',
     platform: 'node',

@@ -1,4 +1,4 @@
-// `npm start`: runs the built server (dist/entry/node.mjs), building it first when dist/ is
+// `npm start`: runs the built server (dist/entry/node.js), building it first when dist/ is
 // missing or was built from other sources, so a fresh clone needs only `npm ci && npm start`.
 'use strict';
 const { resolve } = require('node:path');
@@ -11,7 +11,7 @@ async function main() {
     process.stderr.write('hashd: dist/ is missing or stale; building\n');
     await build();
   }
-  await launch(resolve(__dirname, '../dist/entry/node.mjs'));
+  await launch(resolve(__dirname, '../dist/entry/node.js'));
 }
 
 main().catch((err) => {

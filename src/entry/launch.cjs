@@ -31,7 +31,7 @@ module.exports = { launch };
 if (require.main === module) {
   const entry = process.argv[2];
   if (!entry) {
-    process.stderr.write('usage: node launch.cjs <entry.ts|entry.mjs> [args...]\n');
+    process.stderr.write('usage: node launch.cjs <entry.ts|entry.js> [args...]\n');
     process.exit(2);
   }
   // The entry sees its own arguments at process.argv.slice(2), as if it were started directly.

@@ -51,6 +51,13 @@ async function startAndHash(): Promise<string> {
     const res = await fetch(`http://127.0.0.1:${port}/v1/hash`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'pw' }) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { hash: string }).hash).toMatch(/^\$argon2id\$/);
+    // md5-crypt verifies on the legacy-verify pool's threads, which load dist/entry/pool-task.js.
+    const legacy = await fetch(`http://127.0.0.1:${port}/v1/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'hashcat', hash: '$1$38652870$DUjsu4TTlTsOe/xxZ05uf/' }),
+    });
+    expect(((await legacy.json()) as { valid: boolean }).valid).toBe(true);
     // The running code is the bundle, not the TypeScript sources.
     const maps = readFileSync(`/proc/${server.child.pid}/maps`, 'utf8');
     expect(maps).not.toContain('tsx');
@@ -67,7 +74,7 @@ describe('npm run build / npm start', () => {
     expect(existsSync(join(tree, 'dist'))).toBe(false);
     const first = await startAndHash();
     expect(first).toContain('dist/ is missing or stale; building');
-    expect(existsSync(join(tree, 'dist/entry/node.mjs'))).toBe(true);
+    expect(existsSync(join(tree, 'dist/entry/node.js'))).toBe(true);
 
     const fresh = await startAndHash();
     expect(fresh).not.toContain('building');

@@ -27,7 +27,8 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
 }
 
 async function listeningPort(output: () => string): Promise<number> {
-  for (let i = 0; i < 600; i++) {
+  // Generous: PGlite initialises a new data directory, on a machine that may be busy.
+  for (let i = 0; i < 3600; i++) {
     const line = output()
       .split('\n')
       .find((l) => l.includes('"hashd listening"'));
