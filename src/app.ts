@@ -22,7 +22,9 @@ import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
 import { healthRoutes } from './routes/health';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
+import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
+import { totpRoutes } from './routes/totp';
 import { transferRoutes } from './routes/transfer';
 import { otpRoutes } from './routes/otp';
 import { sessionRoutes } from './routes/sessions';
@@ -103,7 +105,9 @@ type V1Schema =
   | ExtractSchema<ReturnType<typeof transferRoutes>>
   | ExtractSchema<ReturnType<typeof sessionRoutes>>
   | ExtractSchema<ReturnType<typeof otpRoutes>>
-  | ExtractSchema<ReturnType<typeof adminRoutes>>;
+  | ExtractSchema<ReturnType<typeof adminRoutes>>
+  | ExtractSchema<ReturnType<typeof keyRoutes>>
+  | ExtractSchema<ReturnType<typeof totpRoutes>>;
 
 /**
  * The whole API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. The store
@@ -165,6 +169,8 @@ export function createApp(deps: AppDeps): AppType {
     v1.route('/', sessionRoutes({ repositories, clock, random, settings: sessionSettings, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', otpRoutes({ repositories, clock, random, settings: data.otp ?? DEFAULT_OTP_SETTINGS, secret: data.otpSecret, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', transferRoutes(common));
+    v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
   app.route('/v1', v1);

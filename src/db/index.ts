@@ -30,6 +30,21 @@ export { createRepositories, type Repositories } from './repositories.ts';
 export { type OtpCodeRow, type SessionRow } from './schema-sessions.ts';
 export { createSessionRepository, type NewSession, type SessionRepository } from './sessions.ts';
 export {
+  createFernetKeyRepository,
+  createRingRowRepository,
+  type FernetKeyRepository,
+  RING_SLOTS,
+  type RingKeyCount,
+  type RingRow,
+  type RingRowRepository,
+  type RingSlot,
+  type SealedValue,
+  type StoredKeyVersion,
+  type StoredNamedKey,
+} from './keys.ts';
+export { createTotpRepository, type PendingTotp, type TotpRepository } from './totp.ts';
+export type { FernetKeyRow, TotpCredentialRow } from './schema-keys.ts';
+export {
   CREDENTIAL_SOURCES,
   type CredentialRow,
   type CredentialSource,

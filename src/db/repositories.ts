@@ -15,6 +15,8 @@ import { createCredentialRepository, type CredentialRepository } from './credent
 import type { Database } from './database.ts';
 import { createInventoryRepository, type InventoryRepository } from './inventory.ts';
 import { createJobRepository, type JobRepository } from './jobs.ts';
+import { createFernetKeyRepository, createRingRowRepository, type FernetKeyRepository, type RingRowRepository } from './keys.ts';
+import { createTotpRepository, type TotpRepository } from './totp.ts';
 import { createOtpRepository, type OtpRepository } from './otp.ts';
 import { createSessionRepository, type SessionRepository } from './sessions.ts';
 
@@ -24,6 +26,9 @@ export interface Repositories {
   exports: ExportRepository;
   jobs: JobRepository;
   inventory: InventoryRepository;
+  fernetKeys: FernetKeyRepository;
+  ringRows: RingRowRepository;
+  totp: TotpRepository;
   sessions: SessionRepository;
   otp: OtpRepository;
 }
@@ -35,6 +40,9 @@ export function createRepositories(database: Database, clock: Clock): Repositori
     exports: createExportRepository(database, clock),
     jobs: createJobRepository(database, clock),
     inventory: createInventoryRepository(database, clock),
+    fernetKeys: createFernetKeyRepository(database, clock),
+    ringRows: createRingRowRepository(database),
+    totp: createTotpRepository(database, clock),
     sessions: createSessionRepository(database, clock),
     otp: createOtpRepository(database, clock),
   };

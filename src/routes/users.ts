@@ -120,6 +120,8 @@ export function userRoutes(deps: UserRoutesDeps) {
       // never a live session of a deleted user.
       await repos.sessions.revokeUser(tenant, userId);
       await repos.otp.removeUser(tenant, userId);
+      // Keys and TOTP: the user's TOTP and recovery codes go with the user.
+      await repos.totp.remove(tenant, userId);
       await repos.credentials.remove(tenant, userId);
       return c.body(null, 204);
     })

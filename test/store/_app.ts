@@ -7,6 +7,7 @@ import { createApp } from '../../src/app';
 import { parseApiKeys } from '../../src/config';
 import { systemClock, type Clock } from '../../src/clock';
 import type { DataDeps } from '../../src/app';
+import type { KeyRing } from '../../src/keys/ring';
 import { createRepositories, type Database, type Repositories } from '../../src/db/index';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import type { PolicyFile } from '../../src/hashing/policy-config';
@@ -47,6 +48,7 @@ export function makeStoreApp(
     /** The app's and the repositories' clock (sessions and codes expire by it). */
     clock?: Clock;
     /** Extra data settings (session and code settings, the OTP secret). */
+    keyRing?: KeyRing;
     data?: Partial<Pick<DataDeps, 'sessions' | 'otp' | 'otpSecret'>>;
   } = {},
 ): StoreApp {
@@ -68,7 +70,7 @@ export function makeStoreApp(
     logger: memoryLogger(logs),
     ...(options.readiness && { readiness: options.readiness }),
     clock,
-    data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2, otpSecret: TEST_OTP_SECRET, ...options.data },
+    data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2, keyRing: options.keyRing, otpSecret: TEST_OTP_SECRET, ...options.data },
   });
   return {
     app,
