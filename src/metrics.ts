@@ -29,6 +29,8 @@ export interface HashdMetrics extends AppMetrics {
   readonly registry: Registry;
   /** Requests refused by throttling (429 rate_limited), by route template. */
   readonly throttled: Counter<'route'>;
+  /** 503 `overloaded`, counted by the app's responses and by the server's early refusals (overload-node.ts). */
+  readonly overloaded: Counter;
   /** Hash upgrades written, by source (`login_upgrade`, `wrap`). */
   readonly upgrades: Counter<'source'>;
   readonly hashDuration: Histogram<'scheme'>;
@@ -148,6 +150,7 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
 
   return {
     registry,
+    overloaded,
     throttled,
     upgrades,
     hashDuration,
