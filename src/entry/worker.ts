@@ -132,8 +132,9 @@ async function edgeReadiness(hyperdrive: HyperdriveBinding): Promise<string | nu
     const latest = Number(rows[0]?.latest ?? 0);
     return latest >= LATEST_MIGRATION ? null : 'migrations not applied (run npx hashd migrate)';
   } catch (err) {
-    // 42P01: no migrations table at all.
-    return (err as { code?: string }).code === '42P01' ? 'migrations not applied (run npx hashd migrate)' : 'database unreachable';
+    // 42P01 / 3F000: no migrations table or schema at all (drizzle puts the driver's error in `cause`).
+    const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+    return code === '42P01' || code === '3F000' ? 'migrations not applied (run npx hashd migrate)' : 'database unreachable';
   } finally {
     await close().catch(() => undefined);
   }
