@@ -40,7 +40,7 @@ const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set(['57P01', '57P02', '5
  * that has no code, so these are matched by message: a refused or unroutable address, and a
  * connection that dropped.
  */
-const WORKERD_SOCKET_MESSAGES: readonly RegExp[] = [/^proxy request failed/, /^Network connection lost/, /^Stream was cancelled/, /^connection (refused|reset)/i];
+const WORKERD_SOCKET_MESSAGES: readonly RegExp[] = [/^proxy request failed/, /^Network connection lost/, /^Stream was cancelled/];
 
 /** Deep enough for drizzle's wrapper around an AggregateError around socket errors. */
 const MAX_DEPTH = 6;
