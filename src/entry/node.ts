@@ -90,13 +90,23 @@ async function start(): Promise<void> {
       'hashd listening',
     );
   });
+  // The legacy-verify threads start once the server listens (starting them competes for the CPU
+  // with opening the database), so the first legacy login does not wait for them; then they are
+  // lowered below the event loop like libuv's hashing threads.
+  core.pool.warm().then(
+    () => {
+      const lowered = lowerWorkerThreads(config.hashNice);
+      logger.info({ threads: core.pool.threadIds().length, reniced: lowered }, 'legacy-verify pool ready');
+    },
+    (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'legacy-verify pool failed to start; legacy verifies will fail'),
+  );
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
     server.close(() => {
-      void db.close().finally(() => {
+      void Promise.allSettled([db.close(), core.pool.close()]).finally(() => {
         logger.info({}, 'stopped');
         process.exit(0);
       });

@@ -10,6 +10,7 @@
  */
 import { HashdError, malformed } from '../errors';
 import type { Limiter } from './limiter';
+import type { VerifyOffload } from './offload';
 import type { Registry } from './registry';
 import type { ResolvedPolicy } from './policy-config';
 import type { ParamValue, ParsedHash, Scheme, SchemeEnv, VerifyExtras } from './scheme';
@@ -47,6 +48,11 @@ export interface CryptContextDeps {
   env: SchemeEnv;
   /** Every hash and verify runs through the limiter. */
   limiter: Limiter;
+  /**
+   * Where verifies of the legacy schemes it accepts run instead of the event loop (Node: the
+   * worker pool). Each still runs inside a limiter slot.
+   */
+  offload?: VerifyOffload;
 }
 
 export interface HashOptions {
@@ -77,6 +83,7 @@ export class CryptContext {
   private readonly env: SchemeEnv;
   /** The process's hashing budget; background work (the wrap job) runs through it too. */
   readonly limiter: Limiter;
+  private readonly offload: VerifyOffload | undefined;
   /** Position of each accepted scheme, for choosing among candidates. */
   private readonly rank: Map<string, number>;
   private readonly families: Set<string>;
@@ -87,6 +94,7 @@ export class CryptContext {
     this.registry = deps.registry;
     this.env = deps.env;
     this.limiter = deps.limiter;
+    this.offload = deps.offload;
     this.rank = new Map(deps.policy.schemes.map((name, i) => [name, i]));
     this.families = new Set(
       deps.policy.schemes.map((name) => deps.registry.get(name)?.family).filter((f): f is string => f !== undefined),
@@ -301,7 +309,12 @@ export class CryptContext {
       await this.dummyVerify(password, options.signal ? { signal: options.signal } : {});
       return { ...base, valid: false };
     }
-    const valid = await this.limiter.run(() => scheme.verify(bytes, parsed, this.env, extras), options.signal);
+    // A started verify is not aborted with its client: on the pool that would cost a thread.
+    const offload = this.offload?.accepts(scheme.name) ? this.offload : undefined;
+    const valid = await this.limiter.run(
+      () => (offload ? offload.verify({ scheme: scheme.name, hash, password: bytes, extras }) : scheme.verify(bytes, parsed, this.env, extras)),
+      options.signal,
+    );
     if (!valid) return { ...base, valid: false };
     if (!base.needsRehash || options.rehash === false) return { ...base, valid: true };
     const newHash = await this.hashBytes(this.passwordBytes(password), this.policy.default, options.signal);
