@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
 import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
+import { totpRoutes } from './routes/totp';
 import { transferRoutes } from './routes/transfer';
 import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
@@ -94,7 +95,8 @@ type V1Schema =
   | ExtractSchema<ReturnType<typeof userRoutes>>
   | ExtractSchema<ReturnType<typeof transferRoutes>>
   | ExtractSchema<ReturnType<typeof adminRoutes>>
-  | ExtractSchema<ReturnType<typeof keyRoutes>>;
+  | ExtractSchema<ReturnType<typeof keyRoutes>>
+  | ExtractSchema<ReturnType<typeof totpRoutes>>;
 
 /**
  * The whole API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. The store
@@ -154,6 +156,7 @@ export function createApp(deps: AppDeps): AppType {
     v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', transferRoutes(common));
     v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
   app.route('/v1', v1);
