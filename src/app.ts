@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): AppType {
       return repos;
     };
     const common = { repositories, crypt: deps.crypt };
-    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, logger }));
     v1.route('/', transferRoutes(common));
     v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
