@@ -8,20 +8,24 @@ import { HTTPException } from 'hono/http-exception';
 import type { ExtractSchema, MergeSchemaPath } from 'hono/types';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { systemClock, type Clock } from './clock';
+import { cryptoRandomBytes, systemClock, type Clock, type RandomBytes } from './clock';
 import type { ApiKeyEntry } from './config';
 import type { Repositories } from './db/index';
 import { HashdError, isHashdError, type ErrorCode } from './errors';
 import type { CryptContext } from './hashing/crypt-context';
 import type { Registry } from './hashing/registry';
 import type { SchemeEnv } from './hashing/scheme';
+import type { KeyRing } from './keys/ring';
 import type { Logger } from './logger';
 import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
 import { healthRoutes } from './routes/health';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
+import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
+import { totpRoutes } from './routes/totp';
 import { transferRoutes } from './routes/transfer';
+import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
 
 export const VERSION = '0.1.0';
@@ -37,8 +41,24 @@ export interface AppDeps {
   readiness?: () => Promise<string | null>;
   /** The source of "now" for everything that stores or expires things. Default: the system clock. */
   clock?: Clock;
+  /** The CSPRNG for tokens, session secrets and codes. Default: WebCrypto's getRandomValues. */
+  random?: RandomBytes;
   /** The database; without it the service is stateless (hash/verify only). */
   data?: DataDeps;
+  /**
+   * Endpoints this runtime cannot serve (a Worker cannot run background jobs inside a request).
+   * They answer 422 `unavailable_here` after authentication and scope checks, with `use` (where
+   * to run it instead) in the message and details.
+   */
+  unavailable?: readonly UnavailableEndpoint[];
+}
+
+export interface UnavailableEndpoint {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** The path under /v1, in the route's own syntax (`/admin/wrap`). */
+  path: string;
+  /** Where it runs instead, e.g. "npx hashd wrap, or the Node service". */
+  use: string;
 }
 
 export interface DataDeps {
@@ -53,6 +73,11 @@ export interface DataDeps {
   env: SchemeEnv;
   /** Hashes the wrap job computes at once. */
   wrapConcurrency: number;
+  /**
+   * Keys and TOTP: the master key ring (HASHD_KEYS, or the dev ring). Without it the Fernet key
+   * and TOTP endpoints answer 503 `key_unavailable` naming HASHD_KEYS.
+   */
+  keyRing?: KeyRing | undefined;
 }
 
 /** The codes Hono's own exceptions stand for (a safety net: hashd's middleware answers first). */
@@ -66,9 +91,12 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
 
 type V1Schema =
   | ExtractSchema<ReturnType<typeof passwordRoutes>>
+  | ExtractSchema<ReturnType<typeof tokenRoutes>>
   | ExtractSchema<ReturnType<typeof userRoutes>>
   | ExtractSchema<ReturnType<typeof transferRoutes>>
-  | ExtractSchema<ReturnType<typeof adminRoutes>>;
+  | ExtractSchema<ReturnType<typeof adminRoutes>>
+  | ExtractSchema<ReturnType<typeof keyRoutes>>
+  | ExtractSchema<ReturnType<typeof totpRoutes>>;
 
 /**
  * The whole API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. The store
@@ -80,6 +108,7 @@ export function createApp(deps: AppDeps): AppType {
   const app = createRouter();
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? cryptoRandomBytes;
 
   app.use(async function requestLog(c, next) {
     const started = performance.now();
@@ -104,7 +133,13 @@ export function createApp(deps: AppDeps): AppType {
   v1.use(apiKeyAuth(deps.apiKeys));
   // The operator's routes need an admin key; everything else a service key.
   for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
+  for (const u of deps.unavailable ?? []) {
+    v1.on(u.method, u.path, () => {
+      throw new HashdError('unavailable_here', `${u.method} /v1${u.path} does not run here; use ${u.use}`, { details: { endpoint: `${u.method} /v1${u.path}`, use: u.use } });
+    });
+  }
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
+  v1.route('/', tokenRoutes({ random, maxBodyBytes: deps.maxBodyBytes }));
   const data = deps.data;
   if (data) {
     // One call of the entry's factory per request, however many handlers and gates ask.
@@ -120,6 +155,8 @@ export function createApp(deps: AppDeps): AppType {
     const common = { repositories, crypt: deps.crypt };
     v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, logger }));
     v1.route('/', transferRoutes(common));
+    v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
   app.route('/v1', v1);

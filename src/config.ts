@@ -8,6 +8,7 @@
 import { PolicyError, applyPolicyEnv, parsePolicyText, resolvePolicy, type ResolvedPolicy } from './hashing/policy-config';
 import type { Registry } from './hashing/registry';
 import { fromHex } from './hashing/encoding';
+import { parseRingKeys, type RingKeyEntry } from './keys/ring';
 
 /**
  * What a caller key may do. A `service` key is what a login backend holds: hash, verify, login,
@@ -35,6 +36,15 @@ export interface ServiceConfig {
   hashQueue: number;
   /** Nice value of the hashing threads, below the event loop (Linux); 0 leaves them alone. */
   hashNice: number;
+  /** Performance: the Node server's connection limits and timeouts (src/entry/overload-node.ts). */
+  server: Readonly<{
+    maxConnections: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxRequestsPerSocket: number;
+    listenBacklog: number;
+  }>;
   maxBodyBytes: number;
   logLevel: string;
   databaseUrl: string | undefined;
@@ -44,6 +54,9 @@ export interface ServiceConfig {
   policy: ResolvedPolicy;
   /** Where the policy came from: a file path, or "built-in". */
   policySource: string;
+  // Keys and TOTP.
+  /** HASHD_KEYS: the master key ring, first encrypts; undefined when not configured. */
+  ringKeys: readonly RingKeyEntry[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +155,15 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   const hashNice = intVar(env, 'HASHD_HASH_NICE', 5, 0, 19, issues);
   const maxBodyBytes = intVar(env, 'HASHD_MAX_BODY_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, issues);
   const databasePoolMax = intVar(env, 'HASHD_DB_POOL_MAX', 10, 1, 1000, issues);
+  // Performance: the Node server's limits (see src/entry/overload-node.ts).
+  const server = {
+    maxConnections: intVar(env, 'HASHD_MAX_CONNECTIONS', 2048, 0, 1_000_000, issues),
+    headersTimeoutMs: intVar(env, 'HASHD_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000, issues),
+    requestTimeoutMs: intVar(env, 'HASHD_REQUEST_TIMEOUT_MS', 30_000, 0, 3_600_000, issues),
+    keepAliveTimeoutMs: intVar(env, 'HASHD_KEEP_ALIVE_TIMEOUT_MS', 5_000, 0, 3_600_000, issues),
+    maxRequestsPerSocket: intVar(env, 'HASHD_MAX_REQUESTS_PER_SOCKET', 0, 0, 1_000_000, issues),
+    listenBacklog: intVar(env, 'HASHD_LISTEN_BACKLOG', 511, 1, 65_535, issues),
+  };
   const devMode = apiKeys.length === 0;
   if (devMode && !isLoopbackHost(host) && !allowInsecure) {
     issues.push(
@@ -149,6 +171,9 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
         'Configure HASHD_API_KEYS (npx hashd keys new TENANT) or set HASHD_ALLOW_INSECURE=1 to accept this by name.',
     );
   }
+  // Keys and TOTP: the master key ring. Unset is allowed here; the entry decides (a generated dev
+  // ring, or refusing the features that need one in production).
+  const ringKeys = env.HASHD_KEYS !== undefined && env.HASHD_KEYS.trim() !== '' ? parseRingKeys(env.HASHD_KEYS, issues) : undefined;
   let policy: ResolvedPolicy | undefined;
   let policySource = 'built-in';
   try {
@@ -167,6 +192,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     hashConcurrency,
     hashQueue,
     hashNice,
+    server: Object.freeze(server),
     maxBodyBytes,
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,
@@ -174,5 +200,6 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     dataDir: env.HASHD_DATA_DIR || './data',
     policy,
     policySource,
+    ringKeys: ringKeys === undefined ? undefined : Object.freeze(ringKeys),
   });
 }

@@ -4,12 +4,16 @@
  */
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import pino from 'pino';
 import { createApp } from '../app';
 import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
+import { loadNodeKeyRing } from './keyring-node';
+import { withEarlyRefusal, type ServerLimits } from './overload-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
 /**
@@ -60,19 +64,43 @@ async function start(): Promise<void> {
     logger.warn({ host: config.host }, 'dev mode: no HASHD_API_KEYS configured, every caller is accepted as tenant "default"');
   }
   const db = await openNodeDatabase(config, logger);
+  const { ring: keyRing } = await loadNodeKeyRing(config, logger);
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     readiness: () => db.readiness(),
-    data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency },
+    data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency, keyRing },
   });
   // The first hash starts libuv's threadpool (and prepares the dummy hash for unknown users), so
   // the pool's threads exist when they are lowered below the event loop's priority.
   await crypt.dummyVerify('warm-up');
   const reniced = lowerWorkerThreads(config.hashNice);
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+  const limits: ServerLimits = config.server;
+  // A hashing request the limiter could not take is refused before its body is read (overload-node.ts).
+  const listener = withEarlyRefusal(getRequestListener(app.fetch, { hostname: config.host }), {
+    full: () => {
+      try {
+        crypt.assertCapacity();
+        return false;
+      } catch {
+        return true;
+      }
+    },
+  });
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      ...(limits.maxRequestsPerSocket > 0 && { maxRequestsPerSocket: limits.maxRequestsPerSocket }),
+    },
+    listener,
+  );
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  server.listen({ host: config.host, port: config.port, backlog: limits.listenBacklog }, () => {
+    const info = server.address() as AddressInfo;
     logger.info(
       {
         host: info.address,
@@ -84,17 +112,28 @@ async function start(): Promise<void> {
         database: db.database.kind,
         threadpool: Number(process.env.UV_THREADPOOL_SIZE),
         hashNice: reniced > 0 ? config.hashNice : 0,
+        maxConnections: limits.maxConnections,
       },
       'hashd listening',
     );
   });
+  // The legacy-verify threads start once the server listens (starting them competes for the CPU
+  // with opening the database), so the first legacy login does not wait for them; then they are
+  // lowered below the event loop like libuv's hashing threads.
+  core.pool.warm().then(
+    () => {
+      const lowered = lowerWorkerThreads(config.hashNice);
+      logger.info({ threads: core.pool.threadIds().length, reniced: lowered }, 'legacy-verify pool ready');
+    },
+    (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'legacy-verify pool failed to start; legacy verifies will fail'),
+  );
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
     server.close(() => {
-      void db.close().finally(() => {
+      void Promise.allSettled([db.close(), core.pool.close()]).finally(() => {
         logger.info({}, 'stopped');
         process.exit(0);
       });

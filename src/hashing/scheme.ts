@@ -97,8 +97,17 @@ export interface Scheme {
   readonly family?: string;
   /** One line: what the format is and who writes it. */
   readonly description: string;
-  /** The cost parameters this scheme reports in `ParsedHash.cost`, with built-in caps. */
+  /**
+   * The cost parameters this scheme reports in `ParsedHash.cost`, with built-in caps, and `work`
+   * when the scheme has a `work` function (see work.ts).
+   */
   readonly costCaps: Record<string, number>;
+  /**
+   * The work units a verify of `parsed` with a password of `passwordBytes` bytes costs, for the
+   * schemes whose cost grows with the password's length (compared with `costCaps.work`). Cheap:
+   * called before any work.
+   */
+  work?(parsed: ParsedHash, passwordBytes: number): number;
   /** The variant new hashes use; a parsed hash with another variant needs a rehash. */
   readonly currentVariant?: string;
   /** Minimum salt length (bytes) below which a hash needs a rehash. */
@@ -108,6 +117,13 @@ export interface Scheme {
    * longer passwords for new hashes and never lets them verify, unless legacy truncation is on.
    */
   readonly maxPasswordBytes?: number;
+  /**
+   * The algorithm reads the password as a C string (OpenBSD bcrypt, crypt_blowfish, PHP): it stops
+   * at the first NUL byte, so a password holding one cannot be hashed in a way other
+   * implementations verify. New hashes of such a password are refused (422
+   * `password_not_allowed_for_scheme`, as pyca/bcrypt refuses them) and it never verifies.
+   */
+  readonly nulTerminated?: boolean;
   /** Accepting this scheme means accepting a stored plaintext: only when named explicitly. */
   readonly plaintext?: boolean;
   /**
