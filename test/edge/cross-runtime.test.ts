@@ -34,7 +34,7 @@ const node = makeCrypt(CHEAP).crypt;
 
 beforeAll(async () => {
   worker = await startWorker({ policy: CHEAP, vars: { HASHD_API_KEYS: KEY.entry } });
-});
+}, 300_000);
 afterAll(async () => {
   await worker?.close();
 });

@@ -45,7 +45,7 @@ const configs = Object.fromEntries([...schemesUsed].map((scheme) => [policyName(
 let workers: Awaited<ReturnType<typeof startWorkers>>;
 beforeAll(async () => {
   workers = await startWorkers(configs);
-});
+}, 300_000);
 afterAll(async () => {
   await workers?.close();
 });
