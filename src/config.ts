@@ -166,14 +166,15 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     maxRequestsPerSocket: intVar(env, 'HASHD_MAX_REQUESTS_PER_SOCKET', 0, 0, 1_000_000, issues),
     listenBacklog: intVar(env, 'HASHD_LISTEN_BACKLOG', 511, 1, 65_535, issues),
   };
-  const devMode = apiKeys.length === 0;
+  const ship = parseShipConfig(env, issues);
+  // Callers authenticated by client certificate (mutual TLS) are not dev mode either.
+  const devMode = apiKeys.length === 0 && ship.certificateTenants.length === 0;
   if (devMode && !isLoopbackHost(host) && !allowInsecure) {
     issues.push(
       `HOST=${host}: no HASHD_API_KEYS are configured, so every caller would be accepted; refusing to listen beyond loopback. ` +
         'Configure HASHD_API_KEYS (npx hashd keys new TENANT) or set HASHD_ALLOW_INSECURE=1 to accept this by name.',
     );
   }
-  const ship = parseShipConfig(env, issues);
   // Keys and TOTP: the master key ring. Unset is allowed here; the entry decides (a generated dev
   // ring, or refusing the features that need one in production).
   const ringKeys = env.HASHD_KEYS !== undefined && env.HASHD_KEYS.trim() !== '' ? parseRingKeys(env.HASHD_KEYS, issues) : undefined;
