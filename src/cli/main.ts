@@ -12,7 +12,7 @@ import { ConfigError } from '../config';
 import { HashdError } from '../errors';
 import { newApiKey } from './keys';
 import { parseTlsArgs, tlsClient, tlsInit } from './tls';
-import { importCommand, inventoryCommand, migrateCommand, wrapCommand, type StoreCommandOptions } from './store';
+import { importCommand, inventoryCommand, migrateCommand, purgeCommand, wrapCommand, type StoreCommandOptions } from './store';
 
 const USAGE = `usage:
   hashd policy check FILE     validate a policy file (TOML or JSON) without starting the server
@@ -26,6 +26,7 @@ const USAGE = `usage:
                               wrap every weak stored hash in argon2id (resumable)
   hashd inventory [--tenant T]
                               stored credentials by scheme, cost, rehash need and upgrades
+  hashd purge                 delete expired sessions and one-time codes (every tenant)
   hashd tls init DIR --host NAME... [--days N]
                               a local CA, a server certificate for the hosts and a client certificate (PEM)
   hashd tls client NAME [--dir DIR] [--days N]
@@ -136,13 +137,14 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (command === 'keys' && sub === 'new-ring-key') return keysNewRingKey(rest);
-  if (command === 'migrate' || command === 'import' || command === 'wrap' || command === 'inventory') {
+  if (command === 'migrate' || command === 'import' || command === 'wrap' || command === 'inventory' || command === 'purge') {
     const { positional, options } = flags(argv.slice(1));
     try {
       const opts = storeOptions(options);
       if (command === 'migrate') return await migrateCommand();
       if (command === 'wrap') return await wrapCommand(opts);
       if (command === 'inventory') return await inventoryCommand(opts);
+      if (command === 'purge') return await purgeCommand();
       if (!positional[0]) {
         process.stderr.write(USAGE);
         return 2;
