@@ -45,6 +45,13 @@ export interface SessionRepository {
 export function createSessionRepository(database: Database, clock: Clock): SessionRepository {
   const { db } = database;
   const byId = (tenant: string, id: string) => and(eq(sessions.tenant, tenant), eq(sessions.id, id));
+  // The verify path's read, built once: drizzle then skips building the query on every request.
+  const getById = db
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.tenant, sql.placeholder('tenant')), eq(sessions.id, sql.placeholder('id'))))
+    .limit(1)
+    .prepare('hashd_session_get');
   const alive = (now: Date) => and(gt(sessions.expiresAt, now), or(isNull(sessions.idleExpiresAt), gt(sessions.idleExpiresAt, now)));
 
   return {
@@ -59,8 +66,8 @@ export function createSessionRepository(database: Database, clock: Clock): Sessi
     },
 
     async get(tenant, id) {
-      const [row] = await db.select().from(sessions).where(byId(tenant, id)).limit(1);
-      return row;
+      const [row] = await getById.execute({ tenant, id });
+      return row as SessionRow | undefined;
     },
 
     async touch(tenant, id, now, minIntervalMs) {
