@@ -21,8 +21,12 @@ import { apiKeyAuth, requireScope } from './routes/auth';
 import { healthRoutes } from './routes/health';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
 import { passwordRoutes } from './routes/passwords';
+import { throttleRoutes } from './routes/throttle';
 import { transferRoutes } from './routes/transfer';
 import { userRoutes } from './routes/users';
+import type { ClientAddress } from './throttle/address';
+import { createMemoryThrottleStore } from './throttle/memory';
+import { createThrottle, type Throttle } from './throttle/throttle';
 
 export const VERSION = '0.1.0';
 
@@ -39,6 +43,16 @@ export interface AppDeps {
   clock?: Clock;
   /** The database; without it the service is stateless (hash/verify only). */
   data?: DataDeps;
+  /**
+   * Limits failed secret checks per account and client address. Default: in this process's
+   * memory with the default rules (createDisabledThrottle() turns it off, by name only).
+   */
+  throttle?: Throttle;
+  /**
+   * The request's client address when a body names no `clientIp`: the TCP peer (through trusted
+   * proxies) on Node, CF-Connecting-IP on a Worker. Provided by the entry; default: unknown.
+   */
+  clientAddress?: ClientAddress;
 }
 
 export interface DataDeps {
@@ -68,7 +82,8 @@ type V1Schema =
   | ExtractSchema<ReturnType<typeof passwordRoutes>>
   | ExtractSchema<ReturnType<typeof userRoutes>>
   | ExtractSchema<ReturnType<typeof transferRoutes>>
-  | ExtractSchema<ReturnType<typeof adminRoutes>>;
+  | ExtractSchema<ReturnType<typeof adminRoutes>>
+  | ExtractSchema<ReturnType<typeof throttleRoutes>>;
 
 /**
  * The whole API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. The store
@@ -80,6 +95,10 @@ export function createApp(deps: AppDeps): AppType {
   const app = createRouter();
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
+  const throttle = deps.throttle ?? createThrottle({ store: createMemoryThrottleStore(), clock });
+  const baseReadiness = deps.readiness ?? (async () => null);
+  // Not ready while either the database or the throttle's store cannot serve.
+  const readiness = async (): Promise<string | null> => (await baseReadiness()) ?? (await throttle.readiness());
 
   app.use(async function requestLog(c, next) {
     const started = performance.now();
@@ -98,7 +117,7 @@ export function createApp(deps: AppDeps): AppType {
     else logger.info(fields, 'request');
   });
 
-  app.route('/', healthRoutes({ readiness: deps.readiness ?? (async () => null) }));
+  app.route('/', healthRoutes({ readiness }));
 
   const v1 = createRouter();
   v1.use(apiKeyAuth(deps.apiKeys));
@@ -118,10 +137,11 @@ export function createApp(deps: AppDeps): AppType {
       return repos;
     };
     const common = { repositories, crypt: deps.crypt };
-    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, throttle, clientAddress: deps.clientAddress }));
     v1.route('/', transferRoutes(common));
     v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
+  v1.route('/', throttleRoutes({ throttle }));
   app.route('/v1', v1);
 
   // Generated once, from the routes mounted above: the document cannot list a route that does

@@ -33,9 +33,13 @@ export const ERROR_STATUS = {
   scheme_verify_only: 422,
   password_too_long_for_scheme: 422,
   missing_hash_input: 422,
+  // Throttling (issue 11): too many attempts on an account or from an address (with Retry-After).
+  rate_limited: 429,
   // 503: try again later.
   overloaded: 503,
   database_unavailable: 503,
+  // Throttling (issue 11): the attempt limiter's store (Redis) cannot answer; fails closed.
+  throttle_unavailable: 503,
   // 499 (nginx's convention): the client went away before hashing started; nobody reads it.
   client_closed: 499,
   // 500: a bug, never bad input.
@@ -48,7 +52,7 @@ export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 export interface HashdErrorOptions {
   /** Typed, secret-free details returned to the caller (field name, limit, scheme...). */
   details?: Record<string, unknown>;
-  /** Seconds after which a 503 may be retried. */
+  /** Seconds after which a 503 or 429 may be retried. */
   retryAfter?: number;
   cause?: unknown;
 }

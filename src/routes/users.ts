@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { Repositories } from '../db/index';
 import type { CryptContext } from '../hashing/crypt-context';
 import { login } from '../store/login';
+import { normaliseAddress, type ClientAddress } from '../throttle/address';
+import type { Throttle } from '../throttle/throttle';
 import { jsonBody } from './body';
 import { createRouter, defineRoute } from './openapi';
 import { capacityGate, JSON_BODY_ERRORS } from './passwords';
@@ -17,6 +19,15 @@ export interface UserRoutesDeps {
   repositories: (c: Context) => Repositories;
   crypt: CryptContext;
   maxBodyBytes: number;
+  /** Limits failed logins per account and per client address (throttle/throttle.ts). */
+  throttle: Throttle;
+  /** The request's client address when the body names none (the entry's; undefined: unknown). */
+  clientAddress?: ClientAddress | undefined;
+}
+
+/** The address the per-address limit counts: the body's `clientIp`, else the entry's, normalised. */
+export function attemptAddress(c: Context, clientIp: string | undefined, clientAddress: ClientAddress | undefined): string | undefined {
+  return normaliseAddress(clientIp ?? clientAddress?.(c));
 }
 
 /** Asks for the request's repositories first, so an unavailable database answers before the body is read. */
@@ -45,7 +56,8 @@ export const loginRoute = defineRoute({
   tags: ['users'],
   summary: 'Check a password against the stored hash, upgrading it when outdated',
   description:
-    'A valid login whose stored hash needs a rehash replaces it by compare-and-swap on the verified hash (a password change in between wins: then `upgraded: false`). An unknown user answers like a wrong password, after the same work.',
+    'A valid login whose stored hash needs a rehash replaces it by compare-and-swap on the verified hash (a password change in between wins: then `upgraded: false`). An unknown user answers like a wrong password, after the same work. ' +
+    'Failed logins are limited per account and per client address (`clientIp`, else the TCP peer): past the limits the answer is 429 `rate_limited` with `Retry-After`, whether or not the password is right.',
   request: { body: { required: true, content: { 'application/json': { schema: loginRequest } } } },
   responses: { 200: { description: 'Result', content: { 'application/json': { schema: loginResponse } } } },
   errors: [
@@ -59,6 +71,8 @@ export const loginRoute = defineRoute({
     'missing_hash_input',
     'overloaded',
     'database_unavailable',
+    'rate_limited',
+    'throttle_unavailable',
   ],
 });
 
@@ -73,7 +87,7 @@ export const deleteUserRoute = defineRoute({
 });
 
 export function userRoutes(deps: UserRoutesDeps) {
-  const { repositories, crypt, maxBodyBytes } = deps;
+  const { repositories, crypt, maxBodyBytes, throttle } = deps;
   const database = databaseGate(repositories);
   return createRouter()
     .openapi({ ...setPasswordRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
@@ -88,6 +102,11 @@ export function userRoutes(deps: UserRoutesDeps) {
     })
     .openapi({ ...loginRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
       const body = c.req.valid('json');
-      return c.json(await login({ ...repositories(c), crypt }, c.get('tenant'), body.userId, body.password, c.req.raw.signal), 200);
+      const tenant = c.get('tenant');
+      // Reserved before the password is checked, settled after: a burst cannot overrun the limit,
+      // and a locked account is refused before any work, whatever the password.
+      const subject = { tenant, userId: body.userId, purpose: 'password', address: attemptAddress(c, body.clientIp, deps.clientAddress) };
+      const result = await throttle.guard(subject, () => login({ ...repositories(c), crypt }, tenant, body.userId, body.password, c.req.raw.signal), (r) => r.valid);
+      return c.json(result, 200);
     });
 }
