@@ -8,7 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ExtractSchema, MergeSchemaPath } from 'hono/types';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { systemClock, type Clock } from './clock';
+import { cryptoRandomBytes, systemClock, type Clock, type RandomBytes } from './clock';
 import type { ApiKeyEntry } from './config';
 import type { Repositories } from './db/index';
 import { HashdError, isHashdError, type ErrorCode } from './errors';
@@ -23,6 +23,7 @@ import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } fr
 import { passwordRoutes } from './routes/passwords';
 import { throttleRoutes } from './routes/throttle';
 import { transferRoutes } from './routes/transfer';
+import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
 import type { ClientAddress } from './throttle/address';
 import { createMemoryThrottleStore } from './throttle/memory';
@@ -41,6 +42,8 @@ export interface AppDeps {
   readiness?: () => Promise<string | null>;
   /** The source of "now" for everything that stores or expires things. Default: the system clock. */
   clock?: Clock;
+  /** The CSPRNG for tokens, session secrets and codes. Default: WebCrypto's getRandomValues. */
+  random?: RandomBytes;
   /** The database; without it the service is stateless (hash/verify only). */
   data?: DataDeps;
   /**
@@ -80,6 +83,7 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
 
 type V1Schema =
   | ExtractSchema<ReturnType<typeof passwordRoutes>>
+  | ExtractSchema<ReturnType<typeof tokenRoutes>>
   | ExtractSchema<ReturnType<typeof userRoutes>>
   | ExtractSchema<ReturnType<typeof transferRoutes>>
   | ExtractSchema<ReturnType<typeof adminRoutes>>
@@ -99,6 +103,7 @@ export function createApp(deps: AppDeps): AppType {
   const baseReadiness = deps.readiness ?? (async () => null);
   // Not ready while either the database or the throttle's store cannot serve.
   const readiness = async (): Promise<string | null> => (await baseReadiness()) ?? (await throttle.readiness());
+  const random = deps.random ?? cryptoRandomBytes;
 
   app.use(async function requestLog(c, next) {
     const started = performance.now();
@@ -124,6 +129,7 @@ export function createApp(deps: AppDeps): AppType {
   // The operator's routes need an admin key; everything else a service key.
   for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
+  v1.route('/', tokenRoutes({ random, maxBodyBytes: deps.maxBodyBytes }));
   const data = deps.data;
   if (data) {
     // One call of the entry's factory per request, however many handlers and gates ask.

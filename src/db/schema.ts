@@ -103,6 +103,10 @@ export const upgradeEvents = pgTable(
  * finished, so a job that died with the process resumes right after it. The partial unique
  * index allows at most one running job of a kind per tenant: a second start finds the running
  * one instead of racing it over the same rows.
+ *
+ * A running job is leased: `owner` names the process running it and `lease_until` says until
+ * when. The claim and every renewal are one conditional UPDATE, so only one process at a time
+ * holds the lease; a job whose lease ran out (its process died) is taken over by the next claim.
  */
 export const jobs = pgTable(
   'jobs',
@@ -118,6 +122,10 @@ export const jobs = pgTable(
     updatedAt: stamp('updated_at').notNull().defaultNow(),
     finishedAt: stamp('finished_at'),
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    /** The process holding the lease of a running job (random per process and claim). */
+    owner: text('owner'),
+    /** Until when the owner holds the lease; a running job past it may be taken over. */
+    leaseUntil: stamp('lease_until'),
   },
   (t) => [
     index('jobs_tenant_kind_started_idx').on(t.tenant, t.kind, t.startedAt),

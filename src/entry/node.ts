@@ -7,9 +7,11 @@ import { setPriority } from 'node:os';
 import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { createApp } from '../app';
+import { systemClock } from '../clock';
 import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
+import { nodeClientAddress, openNodeThrottle } from './throttle-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
 /**
@@ -60,6 +62,7 @@ async function start(): Promise<void> {
     logger.warn({ host: config.host }, 'dev mode: no HASHD_API_KEYS configured, every caller is accepted as tenant "default"');
   }
   const db = await openNodeDatabase(config, logger);
+  const throttle = await openNodeThrottle(config.throttle, { logger, clock: systemClock, database: db.database });
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
@@ -67,6 +70,8 @@ async function start(): Promise<void> {
     logger,
     readiness: () => db.readiness(),
     data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency },
+    throttle,
+    clientAddress: nodeClientAddress(config.throttle.trustedProxies),
   });
   // The first hash starts libuv's threadpool (and prepares the dummy hash for unknown users), so
   // the pool's threads exist when they are lowered below the event loop's priority.
@@ -82,6 +87,7 @@ async function start(): Promise<void> {
         hashConcurrency: config.hashConcurrency,
         hashQueue: config.hashQueue,
         database: db.database.kind,
+        throttle: throttle.kind,
         threadpool: Number(process.env.UV_THREADPOOL_SIZE),
         hashNice: reniced > 0 ? config.hashNice : 0,
       },
@@ -94,7 +100,7 @@ async function start(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'draining');
     server.close(() => {
-      void db.close().finally(() => {
+      void Promise.allSettled([throttle.close()]).then(() => db.close()).finally(() => {
         logger.info({}, 'stopped');
         process.exit(0);
       });

@@ -70,7 +70,8 @@ export class CryptContext {
   readonly policy: ResolvedPolicy;
   private readonly registry: Registry;
   private readonly env: SchemeEnv;
-  private readonly limiter: Limiter;
+  /** The process's hashing budget; background work (the wrap job) runs through it too. */
+  readonly limiter: Limiter;
   /** Position of each accepted scheme, for choosing among candidates. */
   private readonly rank: Map<string, number>;
   private readonly families: Set<string>;

@@ -1,35 +1,67 @@
 /**
- * Bounded hashing concurrency with a bounded queue. Hashing is the one expensive thing hashd does,
- * and argon2 holds `memory_cost` KiB per running hash, so the number of hashes in flight bounds
- * the memory the service can use. When the queue is full a request is refused at once (503 with
- * Retry-After) instead of waiting until its client has timed out. A queued request whose client
- * has gone away is dropped before any hashing work is spent on it.
+ * The process's one hashing budget: bounded concurrency with bounded queues and two priorities.
+ * Hashing is the one expensive thing hashd does, and argon2 holds `memory_cost` KiB per running
+ * hash, so the number of hashes in flight bounds the memory the service can use. Every hash in
+ * the process goes through one limiter: request hashes (hash, verify, login and its upgrade) and
+ * background work (the wrap job, later sessions' and codes' housekeeping).
+ *
+ * Requests come first: when a slot frees, a waiting request takes it before any background task,
+ * and background work only ever uses the slots requests leave. When no request is waiting a
+ * background task takes a free slot at once, so a background job never starves on an idle
+ * service. When the request queue is full a request is refused at once (503 with Retry-After)
+ * instead of waiting until its client has timed out; a queued request whose client has gone
+ * away is dropped before any hashing work is spent on it.
  */
 import { HashdError } from '../errors';
 
+export type Priority = 'request' | 'background';
+
 export interface LimiterOptions {
-  /** Hashes running at once. */
+  /** Hashes running at once, across both priorities. */
   concurrency: number;
   /** Requests waiting for a slot; beyond this, `overloaded`. */
   maxQueue: number;
+  /**
+   * Background tasks waiting for a slot (default 1024); beyond this a background submission is
+   * refused with `overloaded` too. Background callers keep a few tasks in flight at a time.
+   */
+  maxBackgroundQueue?: number;
   /** Seconds suggested in Retry-After when the queue is full. */
   retryAfterSeconds?: number;
 }
 
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Default `request`. */
+  priority?: Priority;
+}
+
+/** A read-only snapshot, cheap enough for a metrics scrape. */
 export interface LimiterStats {
+  concurrency: number;
+  /** Slots in use, both priorities. */
   running: number;
+  /** Slots in use by background work. */
+  runningBackground: number;
+  /** Requests waiting for a slot. */
   queued: number;
+  /** Background tasks waiting for a slot. */
+  queuedBackground: number;
   rejected: number;
   dropped: number;
   completed: number;
 }
 
 export interface Limiter {
-  /** Runs `task` when a slot is free; rejects with `overloaded` when the queue is full. */
-  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /**
+   * Runs `task` when a slot is free; rejects with `overloaded` when its queue is full and with
+   * `client_closed` when the signal aborts while it waits. The second argument may be the signal
+   * itself (the older form) or a RunOptions.
+   */
+  run<T>(task: () => Promise<T>, options?: RunOptions | AbortSignal): Promise<T>;
   stats(): LimiterStats;
   /**
-   * Throws `overloaded` when a task submitted now would be refused. Lets a handler refuse before
+   * Throws `overloaded` when a request submitted now would be refused. Lets a handler refuse before
    * it spends time reading and parsing a body it could not serve anyway.
    */
   assertCapacity(): void;
@@ -42,13 +74,24 @@ interface Waiter {
   signal: AbortSignal | undefined;
 }
 
+function runOptions(options: RunOptions | AbortSignal | undefined): RunOptions {
+  if (options === undefined) return {};
+  // An AbortSignal (from any realm: undici's and Node's differ) has `aborted` and `addEventListener`.
+  if ('aborted' in options && 'addEventListener' in options) return { signal: options };
+  return options as RunOptions;
+}
+
 export function createLimiter(options: LimiterOptions): Limiter {
   const { concurrency, maxQueue } = options;
+  const maxBackgroundQueue = options.maxBackgroundQueue ?? 1024;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a positive integer');
   if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new RangeError('maxQueue must be a non-negative integer');
+  if (!Number.isInteger(maxBackgroundQueue) || maxBackgroundQueue < 0) throw new RangeError('maxBackgroundQueue must be a non-negative integer');
   const retryAfter = options.retryAfterSeconds ?? 1;
-  const queue: Waiter[] = [];
+  const queues: Record<Priority, Waiter[]> = { request: [], background: [] };
+  const limits: Record<Priority, number> = { request: maxQueue, background: maxBackgroundQueue };
   let running = 0;
+  let runningBackground = 0;
   const counters = { rejected: 0, dropped: 0, completed: 0 };
 
   const gone = (): HashdError => new HashdError('client_closed', 'the client closed the request');
@@ -57,9 +100,15 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return new HashdError('overloaded', 'hashing capacity is exhausted, retry shortly', { retryAfter });
   };
 
+  /** The next waiter to start: requests before background work. */
+  function take(): Waiter | undefined {
+    return queues.request.shift() ?? queues.background.shift();
+  }
+
   function next(): void {
-    while (running < concurrency && queue.length > 0) {
-      const waiter = queue.shift() as Waiter;
+    while (running < concurrency) {
+      const waiter = take();
+      if (!waiter) return;
       if (waiter.signal?.aborted) {
         counters.dropped++;
         waiter.abandon(gone());
@@ -71,18 +120,28 @@ export function createLimiter(options: LimiterOptions): Limiter {
 
   return {
     concurrency,
-    stats: () => ({ running, queued: queue.length, ...counters }),
+    stats: () => ({
+      concurrency,
+      running,
+      runningBackground,
+      queued: queues.request.length,
+      queuedBackground: queues.background.length,
+      ...counters,
+    }),
     assertCapacity() {
-      if (running >= concurrency && queue.length >= maxQueue) throw full();
+      if (running >= concurrency && queues.request.length >= maxQueue) throw full();
     },
-    run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    run<T>(task: () => Promise<T>, options?: RunOptions | AbortSignal): Promise<T> {
+      const { signal, priority = 'request' } = runOptions(options);
       if (signal?.aborted) {
         counters.dropped++;
         return Promise.reject(gone());
       }
+      const background = priority === 'background';
       return new Promise<T>((resolve, reject) => {
         const start = (): void => {
           running++;
+          if (background) runningBackground++;
           let result: Promise<T>;
           try {
             result = task();
@@ -91,15 +150,19 @@ export function createLimiter(options: LimiterOptions): Limiter {
           }
           result.then(resolve, reject).finally(() => {
             running--;
+            if (background) runningBackground--;
             counters.completed++;
             next();
           });
         };
-        if (running < concurrency) {
+        const queue = queues[priority];
+        // A free slot goes to the newcomer only when nobody of its priority or higher waits (a
+        // free slot with waiters exists only for the length of one next() call, but be exact).
+        if (running < concurrency && queue.length === 0 && (background ? queues.request.length === 0 : true)) {
           start();
           return;
         }
-        if (queue.length >= maxQueue) {
+        if (queue.length >= limits[priority]) {
           reject(full());
           return;
         }

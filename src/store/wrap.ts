@@ -1,7 +1,8 @@
 /**
  * The wrap-upgrade job: replaces every stored hash of a weak scheme with argon2id over its
  * checksum (see hashing/schemes/wrapped.ts), without waiting for the users to log in. The job
- * hashes on all cores, records its progress (cursor = last user id done) after every batch, and
+ * hashes on every core through the process's one hashing limiter, at background priority (requests
+ * first: it uses the slots they leave), records its progress (cursor = last user id done) after every batch, and
  * resumes from that cursor after a crash or restart. Each row is replaced by a compare-and-swap
  * on the hash that was read, so a login or a password change that landed meanwhile wins.
  */
@@ -13,7 +14,6 @@ import type { Registry } from '../hashing/registry';
 import type { ParamValue, SchemeEnv } from '../hashing/scheme';
 import { argon2id } from '../hashing/schemes/argon2';
 import { WRAPPED_SCHEME, wrapLegacyHash } from '../hashing/schemes/wrapped';
-import { createLimiter } from '../hashing/limiter';
 
 export interface WrapDeps extends Pick<Repositories, 'credentials' | 'exports' | 'jobs' | 'inventory'> {
   crypt: CryptContext;
@@ -25,7 +25,10 @@ export interface WrapDeps extends Pick<Repositories, 'credentials' | 'exports' |
 export interface WrapOptions {
   /** Schemes to wrap; default: every accepted scheme that supports wrapping. */
   schemes?: readonly string[];
-  /** Hashes computed at once (default 1; the service passes its core count). */
+  /**
+   * Hashes kept in flight (default: the limiter's concurrency). The hashes run through the
+   * process's one limiter at background priority, so they only take the slots requests leave.
+   */
   concurrency?: number;
   batchSize?: number;
   /** A running job not updated for this long is taken to have died and is resumed. */
@@ -94,8 +97,8 @@ export async function startWrap(deps: WrapDeps, tenant: string, options: WrapOpt
 async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: WrapOptions): Promise<WrapStatus> {
   const { credentials, exports, jobs, inventory, registry, env } = deps;
   const schemes = ((job.params as { schemes?: string[] }).schemes ?? []).filter((s) => registry.get(s)?.wrap);
-  const concurrency = Math.max(1, options.concurrency ?? 1);
-  const hashing = createLimiter({ concurrency, maxQueue: Number.MAX_SAFE_INTEGER });
+  const hashing = deps.crypt.limiter;
+  const concurrency = Math.max(1, options.concurrency ?? hashing.concurrency);
   const batchSize = options.batchSize ?? 256;
   const params = argon2Params(deps.crypt);
   let cursor = job.cursor ?? undefined;
@@ -133,7 +136,7 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
             // A stored hash that no longer parses is left for a human; the inventory shows it.
             continue;
           }
-          const hash = await hashing.run(() => wrapLegacyHash(scheme, parsed, params, env));
+          const hash = await hashing.run(() => wrapLegacyHash(scheme, parsed, params, env), { priority: 'background' });
           if (await credentials.compareAndSwap(tenant, row.userId, row.hash, { hash, scheme: WRAPPED_SCHEME, wrapped: true, source: 'wrap' })) swapped++;
         }
       };

@@ -98,3 +98,85 @@ describe('limiter.assertCapacity', () => {
     expect(() => limiter.assertCapacity()).not.toThrow();
   });
 });
+
+describe('limiter priorities', () => {
+  it('gives a freed slot to a waiting request before any waiting background task', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 10 });
+    const order: string[] = [];
+    const gate = deferred();
+    const first = limiter.run(async () => {
+      order.push('bg-0');
+      await gate.promise;
+    }, { priority: 'background' });
+    const backgrounds = [1, 2].map((i) => limiter.run(async () => void order.push(`bg-${i}`), { priority: 'background' }));
+    const requests = [1, 2].map((i) => limiter.run(async () => void order.push(`req-${i}`)));
+    expect(limiter.stats()).toMatchObject({ running: 1, runningBackground: 1, queued: 2, queuedBackground: 2 });
+    gate.resolve();
+    await Promise.all([first, ...backgrounds, ...requests]);
+    expect(order).toEqual(['bg-0', 'req-1', 'req-2', 'bg-1', 'bg-2']);
+    expect(limiter.stats()).toMatchObject({ running: 0, runningBackground: 0, queued: 0, queuedBackground: 0, completed: 5 });
+  });
+
+  it('lets background work take every slot while no request waits (no starvation)', async () => {
+    const limiter = createLimiter({ concurrency: 3, maxQueue: 0 });
+    const gate = deferred();
+    const started: number[] = [];
+    const runs = [0, 1, 2].map((i) => limiter.run(async () => {
+      started.push(i);
+      await gate.promise;
+    }, { priority: 'background' }));
+    expect(started).toEqual([0, 1, 2]);
+    expect(limiter.stats()).toMatchObject({ running: 3, runningBackground: 3 });
+    gate.resolve();
+    await Promise.all(runs);
+  });
+
+  it('a background task never jumps ahead of a queued request, even with a slot free at submission', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 5 });
+    const gate = deferred();
+    const order: string[] = [];
+    const first = limiter.run(() => gate.promise);
+    const request = limiter.run(async () => void order.push('req'));
+    gate.resolve();
+    // While `first` settles, a background task arrives; the request still goes first.
+    const background = limiter.run(async () => void order.push('bg'), { priority: 'background' });
+    await Promise.all([first, request, background]);
+    expect(order).toEqual(['req', 'bg']);
+  });
+
+  it('bounds the background queue separately and counts background work against the same slots', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 1, maxBackgroundQueue: 1 });
+    const gate = deferred();
+    const a = limiter.run(() => gate.promise, { priority: 'background' });
+    const b = limiter.run(() => gate.promise, { priority: 'background' });
+    await expect(limiter.run(() => gate.promise, { priority: 'background' })).rejects.toMatchObject({ code: 'overloaded' });
+    // The request queue is its own: one request still fits, a second is refused.
+    expect(() => limiter.assertCapacity()).not.toThrow();
+    const r = limiter.run(() => gate.promise);
+    expect(() => limiter.assertCapacity()).toThrow(expect.objectContaining({ code: 'overloaded' }));
+    await expect(limiter.run(() => gate.promise)).rejects.toMatchObject({ code: 'overloaded' });
+    gate.resolve();
+    await Promise.all([a, b, r]);
+    expect(limiter.stats()).toMatchObject({ rejected: 3, completed: 3 });
+  });
+
+  it('accepts the signal in the options object and drops an aborted background waiter', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 1 });
+    const gate = deferred();
+    const first = limiter.run(() => gate.promise);
+    const controller = new AbortController();
+    let ran = false;
+    const queued = limiter.run(async () => void (ran = true), { signal: controller.signal, priority: 'background' });
+    expect(limiter.stats().queuedBackground).toBe(1);
+    controller.abort();
+    await expect(queued).rejects.toMatchObject({ code: 'client_closed' });
+    gate.resolve();
+    await first;
+    expect(ran).toBe(false);
+    expect(limiter.stats()).toMatchObject({ queuedBackground: 0, dropped: 1 });
+  });
+
+  it('validates the background queue bound', () => {
+    expect(() => createLimiter({ concurrency: 1, maxQueue: 1, maxBackgroundQueue: -1 })).toThrow(RangeError);
+  });
+});
