@@ -1,11 +1,10 @@
 /**
  * Counters in Redis (REDIS_URL), shared by every replica. Each operation is one Lua script, so
  * the check and the increment of every counter of an attempt happen in one atomic step on the
- * server, whichever replica sends it. A counter is a hash `{f, t}` (failures, last failure in
- * ms) that expires `window` after its last failure, plus an in-flight count that expires
- * PENDING_TTL_MS after its last reservation (a replica that died mid-check cannot leak it for
- * longer). The keys of one attempt share a hash tag (the tenant's digest), so a Redis Cluster
- * keeps them in one slot.
+ * server, whichever replica sends it. Failures are forgotten `window` after the last one, and
+ * in-flight reservations PENDING_TTL_MS after the last (a replica that died mid-check cannot
+ * leak them for longer). The keys of one attempt share a hash tag (the tenant's digest), so a
+ * Redis Cluster keeps them in one slot.
  *
  * The client never queues commands while disconnected (enableOfflineQueue: false) and gives up
  * on a command after a short timeout, so an outage turns into an immediate error, which the
@@ -15,23 +14,45 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { PENDING_TTL_MS, waitFor, type CounterState, type Settlement, type ThrottleCounter, type ThrottleStore } from './throttle';
 
-/** KEYS: state and in-flight key of each counter. ARGV: now, pending ttl, then max, free, base, cap per counter. */
-const RESERVE = `
+/**
+ * One hash per counter: f (failures), t (last failure), e (failures forgotten at), p (in flight),
+ * q (in-flight count dropped at), all times in the service's epoch milliseconds, so the rule is
+ * decided on the service's clock (the same clock as the other stores and the tests). The key's
+ * own Redis expiry only collects counters nobody reads any more.
+ */
+const LOAD = `
+local function load(key, now)
+  local v = redis.call('HMGET', key, 'f', 't', 'e', 'p', 'q')
+  local f, t, e = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0
+  local p, q = tonumber(v[4]) or 0, tonumber(v[5]) or 0
+  if e <= now then f, t, e = 0, 0, 0 end
+  if q <= now then p, q = 0, 0 end
+  return f, t, e, p, q
+end
+local function store(key, now, f, t, e, p, q)
+  if f <= 0 and p <= 0 then
+    redis.call('DEL', key)
+    return
+  end
+  redis.call('HSET', key, 'f', f, 't', t, 'e', e, 'p', p, 'q', q)
+  local life = math.max(e, q) - now
+  if life < 1 then life = 1 end
+  redis.call('PEXPIRE', key, math.ceil(life))
+end
+`;
+
+/** KEYS: one per counter. ARGV: now, pending ttl, then max, free, base, cap per counter. */
+const RESERVE = `${LOAD}
 local now = tonumber(ARGV[1])
 local pendingTtl = tonumber(ARGV[2])
-local count = #KEYS / 2
 local wait = 0
-for i = 1, count do
+for i = 1, #KEYS do
   local o = 2 + (i - 1) * 4
   local max, free, base, cap = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
-  local state = redis.call('HMGET', KEYS[2 * i - 1], 'f', 't')
-  local f = tonumber(state[1]) or 0
-  local t = tonumber(state[2]) or 0
-  local p = tonumber(redis.call('GET', KEYS[2 * i])) or 0
+  local f, t, e, p = load(KEYS[i], now)
   local w = 0
   if f >= max then
-    w = redis.call('PTTL', KEYS[2 * i - 1])
-    if w < 1 then w = 1 end
+    w = math.max(1, e - now)
   elseif f + p >= max then
     w = 1000
   elseif f + p >= free then
@@ -40,35 +61,40 @@ for i = 1, count do
   if w > wait then wait = w end
 end
 if wait > 0 then return math.ceil(wait) end
-for i = 1, count do
-  redis.call('INCR', KEYS[2 * i])
-  redis.call('PEXPIRE', KEYS[2 * i], pendingTtl)
+for i = 1, #KEYS do
+  local f, t, e, p = load(KEYS[i], now)
+  store(KEYS[i], now, f, t, e, p + 1, now + pendingTtl)
 end
 return 0
 `;
 
-/** KEYS as for RESERVE. ARGV: now, then settlement (failure/reset/release) and window per counter. */
-const SETTLE = `
-local now = ARGV[1]
-local count = #KEYS / 2
-for i = 1, count do
-  local how, window = ARGV[2 * i], ARGV[2 * i + 1]
-  local p = redis.call('DECR', KEYS[2 * i])
-  if p <= 0 then redis.call('DEL', KEYS[2 * i]) end
+/** KEYS: one per counter. ARGV: now, then settlement (failure/reset/release) and window per counter. */
+const SETTLE = `${LOAD}
+local now = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local how, window = ARGV[2 * i], tonumber(ARGV[2 * i + 1])
+  local f, t, e, p, q = load(KEYS[i], now)
+  p = math.max(0, p - 1)
   if how == 'failure' then
-    redis.call('HINCRBY', KEYS[2 * i - 1], 'f', 1)
-    redis.call('HSET', KEYS[2 * i - 1], 't', now)
-    redis.call('PEXPIRE', KEYS[2 * i - 1], window)
+    f, t, e = f + 1, now, now + window
   elseif how == 'reset' then
-    redis.call('DEL', KEYS[2 * i - 1])
+    f, t, e = 0, 0, 0
   end
+  store(KEYS[i], now, f, t, e, p, q)
 end
 return 0
+`;
+
+/** KEYS: the counter. ARGV: now. Returns f, t, e, p (effective at now). */
+const INSPECT = `${LOAD}
+local f, t, e, p = load(KEYS[1], tonumber(ARGV[1]))
+return { f, t, e, p }
 `;
 
 type ScriptClient = Redis & {
   hashdThrottleReserve(numKeys: number, ...args: (string | number)[]): Promise<number>;
   hashdThrottleSettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  hashdThrottleInspect(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
 
 export interface RedisThrottleOptions {
@@ -100,6 +126,7 @@ export function createRedisThrottleStore(options: RedisThrottleOptions): RedisTh
   }) as ScriptClient;
   client.defineCommand('hashdThrottleReserve', { lua: RESERVE });
   client.defineCommand('hashdThrottleSettle', { lua: SETTLE });
+  client.defineCommand('hashdThrottleInspect', { lua: INSPECT });
 
   let down = false;
   client.on('error', (err: Error & { code?: string }) => {
@@ -113,11 +140,7 @@ export function createRedisThrottleStore(options: RedisThrottleOptions): RedisTh
     options.onStatus?.({ status: 'up' });
   });
 
-  const keysOf = (counters: readonly ThrottleCounter[]): string[] =>
-    counters.flatMap(({ key, group }) => {
-      const base = `${options.prefix}{${group}}:${key}`;
-      return [base, `${base}:p`];
-    });
+  const keysOf = (counters: readonly ThrottleCounter[]): string[] => counters.map(({ key, group }) => `${options.prefix}{${group}}:${key}`);
 
   return {
     kind: 'redis',
@@ -132,16 +155,9 @@ export function createRedisThrottleStore(options: RedisThrottleOptions): RedisTh
       await client.hashdThrottleSettle(keys.length, ...keys, nowMs, ...args);
     },
     async inspect(counter, nowMs): Promise<CounterState | undefined> {
-      const [state, pending] = keysOf([counter]) as [string, string];
-      const replies = await client.multi().hmget(state, 'f', 't').get(pending).pttl(state).exec();
-      if (!replies) throw new Error('redis transaction aborted');
-      for (const [err] of replies) if (err) throw err;
-      const [f, t] = replies[0]?.[1] as (string | null)[];
-      const failures = Number(f ?? 0);
-      const inFlight = Number((replies[1]?.[1] as string | null) ?? 0);
-      if (failures === 0 && inFlight === 0) return undefined;
-      const ttl = Number(replies[2]?.[1]);
-      return { failures, inFlight, waitMs: waitFor(counter.rule, failures, inFlight, Number(t ?? 0), nowMs, nowMs + Math.max(0, ttl)) };
+      const [f, t, e, p] = (await client.hashdThrottleInspect(1, ...keysOf([counter]), nowMs)).map(Number) as [number, number, number, number];
+      if (f === 0 && p === 0) return undefined;
+      return { failures: f, inFlight: p, waitMs: waitFor(counter.rule, f, p, t, nowMs, e) };
     },
     async clear(counters) {
       await client.del(...keysOf(counters));

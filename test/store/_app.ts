@@ -11,6 +11,8 @@ import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import type { PolicyFile } from '../../src/hashing/policy-config';
 import type { CryptContext } from '../../src/hashing/crypt-context';
 import { guardRepositories } from '../../src/store/guard';
+import type { ClientAddress } from '../../src/throttle/address';
+import type { Throttle } from '../../src/throttle/throttle';
 import { afterAll, beforeAll } from 'vitest';
 import { openFresh, type Backend } from '../db/_backends';
 import { makeCrypt, registry } from '../helpers';
@@ -36,7 +38,7 @@ export interface StoreApp {
 
 export function makeStoreApp(
   database: Database,
-  options: { policy?: PolicyFile; readiness?: () => Promise<string | null>; repositories?: () => Repositories } = {},
+  options: { policy?: PolicyFile; readiness?: () => Promise<string | null>; repositories?: () => Repositories; throttle?: Throttle; clientAddress?: ClientAddress } = {},
 ): StoreApp {
   const logs: string[] = [];
   const { crypt } = makeCrypt(options.policy, { concurrency: 2, maxQueue: 100_000 });
@@ -55,6 +57,8 @@ export function makeStoreApp(
     logger: memoryLogger(logs),
     ...(options.readiness && { readiness: options.readiness }),
     data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2 },
+    ...(options.throttle && { throttle: options.throttle }),
+    ...(options.clientAddress && { clientAddress: options.clientAddress }),
   });
   return {
     app,
