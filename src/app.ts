@@ -15,6 +15,7 @@ import { HashdError, isHashdError, type ErrorCode } from './errors';
 import type { CryptContext } from './hashing/crypt-context';
 import type { Registry } from './hashing/registry';
 import type { SchemeEnv } from './hashing/scheme';
+import type { KeyRing } from './keys/ring';
 import type { Logger } from './logger';
 import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
@@ -56,6 +57,20 @@ export interface AppDeps {
    * proxies) on Node, CF-Connecting-IP on a Worker. Provided by the entry; default: unknown.
    */
   clientAddress?: ClientAddress;
+  /**
+   * Endpoints this runtime cannot serve (a Worker cannot run background jobs inside a request).
+   * They answer 422 `unavailable_here` after authentication and scope checks, with `use` (where
+   * to run it instead) in the message and details.
+   */
+  unavailable?: readonly UnavailableEndpoint[];
+}
+
+export interface UnavailableEndpoint {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** The path under /v1, in the route's own syntax (`/admin/wrap`). */
+  path: string;
+  /** Where it runs instead, e.g. "npx hashd wrap, or the Node service". */
+  use: string;
 }
 
 export interface DataDeps {
@@ -70,6 +85,11 @@ export interface DataDeps {
   env: SchemeEnv;
   /** Hashes the wrap job computes at once. */
   wrapConcurrency: number;
+  /**
+   * Keys and TOTP: the master key ring (HASHD_KEYS, or the dev ring). Without it the Fernet key
+   * and TOTP endpoints answer 503 `key_unavailable` naming HASHD_KEYS.
+   */
+  keyRing?: KeyRing | undefined;
 }
 
 /** The codes Hono's own exceptions stand for (a safety net: hashd's middleware answers first). */
@@ -128,6 +148,11 @@ export function createApp(deps: AppDeps): AppType {
   v1.use(apiKeyAuth(deps.apiKeys));
   // The operator's routes need an admin key; everything else a service key.
   for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
+  for (const u of deps.unavailable ?? []) {
+    v1.on(u.method, u.path, () => {
+      throw new HashdError('unavailable_here', `${u.method} /v1${u.path} does not run here; use ${u.use}`, { details: { endpoint: `${u.method} /v1${u.path}`, use: u.use } });
+    });
+  }
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
   v1.route('/', tokenRoutes({ random, maxBodyBytes: deps.maxBodyBytes }));
   const data = deps.data;

@@ -10,6 +10,7 @@ import type { Registry } from './hashing/registry';
 import { fromHex } from './hashing/encoding';
 import { parseTrustedProxies } from './throttle/address';
 import { DEFAULT_THROTTLE_RULES, type ThrottleRule, type ThrottleRules } from './throttle/throttle';
+import { parseRingKeys, type RingKeyEntry } from './keys/ring';
 
 /**
  * What a caller key may do. A `service` key is what a login backend holds: hash, verify, login,
@@ -47,6 +48,9 @@ export interface ServiceConfig {
   /** Where the policy came from: a file path, or "built-in". */
   policySource: string;
   throttle: ThrottleConfig;
+  // Keys and TOTP.
+  /** HASHD_KEYS: the master key ring, first encrypts; undefined when not configured. */
+  ringKeys: readonly RingKeyEntry[] | undefined;
 }
 
 // --- Throttling (issue 11) -------------------------------------------------------------------
@@ -201,6 +205,9 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
         'Configure HASHD_API_KEYS (npx hashd keys new TENANT) or set HASHD_ALLOW_INSECURE=1 to accept this by name.',
     );
   }
+  // Keys and TOTP: the master key ring. Unset is allowed here; the entry decides (a generated dev
+  // ring, or refusing the features that need one in production).
+  const ringKeys = env.HASHD_KEYS !== undefined && env.HASHD_KEYS.trim() !== '' ? parseRingKeys(env.HASHD_KEYS, issues) : undefined;
   let policy: ResolvedPolicy | undefined;
   let policySource = 'built-in';
   try {
@@ -227,5 +234,6 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     policy,
     policySource,
     throttle,
+    ringKeys: ringKeys === undefined ? undefined : Object.freeze(ringKeys),
   });
 }

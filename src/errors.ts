@@ -35,9 +35,26 @@ export const ERROR_STATUS = {
   missing_hash_input: 422,
   // Throttling (issue 11): too many attempts on an account or from an address (with Retry-After).
   rate_limited: 429,
+  // hardening-inputs: a password the scheme cannot hash faithfully (bcrypt and a NUL character).
+  password_not_allowed_for_scheme: 422,
+  // 422 (edge): what a Worker cannot do. The scheme or cost needs the Node service
+  // (scheme_unavailable_here, naming the scheme); the endpoint runs in the CLI or the Node
+  // service (unavailable_here).
+  scheme_unavailable_here: 422,
+  unavailable_here: 422,
   // 503: try again later.
   overloaded: 503,
   database_unavailable: 503,
+  // Keys and TOTP (key ring, Fernet keys as a service, TOTP):
+  // 400: DELETE /v1/keys/{name} without {"confirm": name}.
+  confirmation_required: 400,
+  // 409: export of a key created without exportable: true.
+  key_not_exportable: 409,
+  // 422: a Fernet token that does not authenticate or parse; one older than ttlSeconds.
+  invalid_token: 422,
+  token_expired: 422,
+  // 503: no ring configured (HASHD_KEYS), or a stored row under a ring key id that is no longer listed.
+  key_unavailable: 503,
   // Throttling (issue 11): the attempt limiter's store (Redis) cannot answer; fails closed.
   throttle_unavailable: 503,
   // 499 (nginx's convention): the client went away before hashing started; nobody reads it.

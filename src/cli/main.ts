@@ -2,7 +2,9 @@
  * The `hashd` command line. Each subcommand is a small function; this file only dispatches and
  * turns errors into exit codes (0 ok, 1 check failed, 2 usage or configuration error).
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { newRingEntry } from '../keys/ring';
 import { PolicyError, parsePolicyText, resolvePolicy } from '../hashing/policy-config';
 import { createRegistry } from '../hashing/registry';
 import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
@@ -14,6 +16,8 @@ import { importCommand, inventoryCommand, migrateCommand, wrapCommand, type Stor
 const USAGE = `usage:
   hashd policy check FILE     validate a policy file (TOML or JSON) without starting the server
   hashd keys new TENANT [--admin]  print a new API key (service scope, or admin) and its HASHD_API_KEYS entry
+  hashd keys new-ring-key [ID]  print a fresh master key ring entry (ID:base64 of 32 random bytes) for HASHD_KEYS
+  hashd keys rotate [--batch N]  re-encrypt every encrypted row under the first HASHD_KEYS key (resumable)
   hashd migrate               apply the database migrations
   hashd import FILE [--tenant T] [--on-conflict skip|overwrite] [--format ndjson|csv]
                               import a legacy hash dump (NDJSON lines or CSV with a header)
@@ -98,10 +102,25 @@ function keysNew(args: string[]): number {
   }
 }
 
+function keysNewRingKey(args: string[]): number {
+  const id = args[0] ?? `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`;
+  try {
+    const entry = newRingEntry(id, (n) => new Uint8Array(randomBytes(n)));
+    process.stdout.write(
+      `New master key ring entry (keep it secret; put it FIRST in HASHD_KEYS and keep the old entries after it until "hashd keys rotate" reports 0 rows under them):\n  ${entry}\n`,
+    );
+    return 0;
+  } catch (err) {
+    process.stderr.write(`hashd: ${(err as Error).message}\n`);
+    return 2;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   if (command === 'policy' && sub === 'check') return policyCheck(rest[0]);
   if (command === 'keys' && sub === 'new') return keysNew(rest);
+  if (command === 'keys' && sub === 'new-ring-key') return keysNewRingKey(rest);
   if (command === 'migrate' || command === 'import' || command === 'wrap' || command === 'inventory') {
     const { positional, options } = flags(argv.slice(1));
     try {

@@ -12,6 +12,7 @@ import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
 import { nodeClientAddress, openNodeThrottle } from './throttle-node';
+import { loadNodeKeyRing } from './keyring-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
 /**
@@ -63,13 +64,14 @@ async function start(): Promise<void> {
   }
   const db = await openNodeDatabase(config, logger);
   const throttle = await openNodeThrottle(config.throttle, { logger, clock: systemClock, database: db.database });
+  const { ring: keyRing } = await loadNodeKeyRing(config, logger);
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     readiness: () => db.readiness(),
-    data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency },
+    data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency, keyRing },
     throttle,
     clientAddress: nodeClientAddress(config.throttle.trustedProxies),
   });
@@ -94,13 +96,23 @@ async function start(): Promise<void> {
       'hashd listening',
     );
   });
+  // The legacy-verify threads start once the server listens (starting them competes for the CPU
+  // with opening the database), so the first legacy login does not wait for them; then they are
+  // lowered below the event loop like libuv's hashing threads.
+  core.pool.warm().then(
+    () => {
+      const lowered = lowerWorkerThreads(config.hashNice);
+      logger.info({ threads: core.pool.threadIds().length, reniced: lowered }, 'legacy-verify pool ready');
+    },
+    (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'legacy-verify pool failed to start; legacy verifies will fail'),
+  );
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
     server.close(() => {
-      void Promise.allSettled([throttle.close()]).then(() => db.close()).finally(() => {
+      void Promise.allSettled([throttle.close(), core.pool.close()]).then(() => db.close()).finally(() => {
         logger.info({}, 'stopped');
         process.exit(0);
       });

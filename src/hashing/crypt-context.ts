@@ -10,6 +10,7 @@
  */
 import { HashdError, malformed } from '../errors';
 import type { Limiter } from './limiter';
+import type { VerifyOffload } from './offload';
 import type { Registry } from './registry';
 import type { ResolvedPolicy } from './policy-config';
 import type { ParamValue, ParsedHash, Scheme, SchemeEnv, VerifyExtras } from './scheme';
@@ -28,6 +29,11 @@ export interface NeedsUpdateResult {
   scheme: string;
   needsRehash: boolean;
   reasons: string[];
+  /**
+   * Present (true) when no password can ever match the stored string: a locked-account marker
+   * (`!`, `*`, the empty string...). It needs a new password, and is never "current".
+   */
+  unusable?: true;
 }
 
 export interface VerifyResult extends NeedsUpdateResult {
@@ -42,6 +48,11 @@ export interface CryptContextDeps {
   env: SchemeEnv;
   /** Every hash and verify runs through the limiter. */
   limiter: Limiter;
+  /**
+   * Where verifies of the legacy schemes it accepts run instead of the event loop (Node: the
+   * worker pool). Each still runs inside a limiter slot.
+   */
+  offload?: VerifyOffload;
 }
 
 export interface HashOptions {
@@ -72,6 +83,7 @@ export class CryptContext {
   private readonly env: SchemeEnv;
   /** The process's hashing budget; background work (the wrap job) runs through it too. */
   readonly limiter: Limiter;
+  private readonly offload: VerifyOffload | undefined;
   /** Position of each accepted scheme, for choosing among candidates. */
   private readonly rank: Map<string, number>;
   private readonly families: Set<string>;
@@ -82,6 +94,7 @@ export class CryptContext {
     this.registry = deps.registry;
     this.env = deps.env;
     this.limiter = deps.limiter;
+    this.offload = deps.offload;
     this.rank = new Map(deps.policy.schemes.map((name, i) => [name, i]));
     this.families = new Set(
       deps.policy.schemes.map((name) => deps.registry.get(name)?.family).filter((f): f is string => f !== undefined),
@@ -195,15 +208,41 @@ export class CryptContext {
   }
 
   needsUpdate(hash: string): NeedsUpdateResult {
-    const { scheme, needsRehash, reasons } = this.inspect(hash);
-    return { scheme, needsRehash, reasons };
+    const { scheme, needsRehash, reasons, unusable } = this.inspect(hash);
+    return { scheme, needsRehash, reasons, ...(unusable && { unusable }) };
   }
 
-  /** identify and needsUpdate from one parse, for callers that need both (the inventory). */
+  /**
+   * identify and needsUpdate from one parse, for callers that need both (the inventory). A hash
+   * that asks for more than the caps allow is refused by verify, so it needs a rehash
+   * (`cost_exceeds_cap`); a locked-account marker is `unusable` and needs one too, so that a
+   * migration never counts it as current.
+   */
   inspect(hash: string): IdentifyResult & NeedsUpdateResult {
     const { scheme, parsed } = this.resolve(hash);
+    const result = { scheme: scheme.name, params: parsed.params };
+    if (scheme.family === DISABLED_FAMILY) return { ...result, needsRehash: true, reasons: ['unusable'], unusable: true };
     const reasons = this.reasons(scheme, parsed);
-    return { scheme: scheme.name, params: parsed.params, needsRehash: reasons.length > 0, reasons };
+    try {
+      this.checkCaps(scheme, parsed);
+    } catch (err) {
+      if (!(err instanceof HashdError) || err.code !== 'hash_cost_exceeds_cap') throw err;
+      reasons.unshift('cost_exceeds_cap');
+    }
+    return { ...result, needsRehash: reasons.length > 0, reasons };
+  }
+
+  /**
+   * Every check a verify makes before any work (identify, parse, policy acceptance, caps), for
+   * hashes about to be stored without a password (an import): a stored hash that would fail
+   * them could never be verified. Throws the error verify would throw.
+   */
+  assertVerifiable(hash: string): IdentifyResult {
+    const { scheme, parsed, claimed } = this.resolve(hash);
+    this.checkCaps(scheme, parsed);
+    const result: IdentifyResult = { scheme: scheme.name, params: parsed.params };
+    if (claimed.length > 1) result.candidates = claimed;
+    return result;
   }
 
   /** Parameters new hashes of `scheme` get under this policy. */
@@ -226,6 +265,11 @@ export class CryptContext {
     if (scheme.maxPasswordBytes !== undefined && bytes.length > scheme.maxPasswordBytes) {
       throw new HashdError('password_too_long_for_scheme', `${schemeName} only reads ${scheme.maxPasswordBytes} bytes; the password is longer`, {
         details: { scheme: schemeName, maxBytes: scheme.maxPasswordBytes },
+      });
+    }
+    if (scheme.nulTerminated && bytes.includes(0)) {
+      throw new HashdError('password_not_allowed_for_scheme', `${schemeName} stops at a NUL character; a password holding one cannot be hashed with it`, {
+        details: { scheme: schemeName },
       });
     }
     const params = this.paramsFor(scheme);
@@ -255,6 +299,8 @@ export class CryptContext {
       if (!this.policy.legacyBcryptTruncation) return { ...base, valid: false };
       bytes = bytes.subarray(0, scheme.maxPasswordBytes);
     }
+    // What other implementations would check is the password up to its NUL: never this one.
+    if (scheme.nulTerminated && bytes.includes(0)) return { ...base, valid: false };
     const extras: VerifyExtras = {};
     if (options.salt !== undefined) extras.salt = options.salt;
     if (options.user !== undefined) extras.user = options.user;
@@ -263,7 +309,12 @@ export class CryptContext {
       await this.dummyVerify(password, options.signal ? { signal: options.signal } : {});
       return { ...base, valid: false };
     }
-    const valid = await this.limiter.run(() => scheme.verify(bytes, parsed, this.env, extras), options.signal);
+    // A started verify is not aborted with its client: on the pool that would cost a thread.
+    const offload = this.offload?.accepts(scheme.name) ? this.offload : undefined;
+    const valid = await this.limiter.run(
+      () => (offload ? offload.verify({ scheme: scheme.name, hash, password: bytes, extras }) : scheme.verify(bytes, parsed, this.env, extras)),
+      options.signal,
+    );
     if (!valid) return { ...base, valid: false };
     if (!base.needsRehash || options.rehash === false) return { ...base, valid: true };
     const newHash = await this.hashBytes(this.passwordBytes(password), this.policy.default, options.signal);

@@ -72,8 +72,12 @@ export class PolicyError extends Error {
   }
 }
 
-/** The raw-digest formats accepted when a policy does not say (bare 32-hex means MD5). */
-export const DEFAULT_LEGACY_RAW = ['hex_md5'] as const;
+/**
+ * The raw-digest formats accepted when a policy does not say: the most common reading of each
+ * length (32 hex is MD5, 40 SHA-1, 64 SHA-256, 128 SHA-512). identify still names every other
+ * reading in `candidates`.
+ */
+export const DEFAULT_LEGACY_RAW = ['hex_md5', 'hex_sha1', 'hex_sha256', 'hex_sha512'] as const;
 
 /**
  * The built-in policy: argon2id with OWASP's parameters for new hashes; every other non-plaintext

@@ -108,6 +108,13 @@ export interface Scheme {
    * longer passwords for new hashes and never lets them verify, unless legacy truncation is on.
    */
   readonly maxPasswordBytes?: number;
+  /**
+   * The algorithm reads the password as a C string (OpenBSD bcrypt, crypt_blowfish, PHP): it stops
+   * at the first NUL byte, so a password holding one cannot be hashed in a way other
+   * implementations verify. New hashes of such a password are refused (422
+   * `password_not_allowed_for_scheme`, as pyca/bcrypt refuses them) and it never verifies.
+   */
+  readonly nulTerminated?: boolean;
   /** Accepting this scheme means accepting a stored plaintext: only when named explicitly. */
   readonly plaintext?: boolean;
   /**

@@ -46,7 +46,7 @@ export const hashRoute = defineRoute({
   summary: 'Hash a password under the policy default (or a named accepted scheme)',
   request: { body: jsonRequest(hashRequest) },
   responses: { 200: json(hashResponse, 'The new hash') },
-  errors: [...JSON_BODY_ERRORS, 'invalid_password_encoding', 'password_too_long', 'password_too_long_for_scheme', 'scheme_not_allowed', 'scheme_verify_only', 'overloaded'],
+  errors: [...JSON_BODY_ERRORS, 'invalid_password_encoding', 'password_too_long', 'password_too_long_for_scheme', 'password_not_allowed_for_scheme', 'scheme_not_allowed', 'scheme_verify_only', 'overloaded'],
 });
 
 export const verifyRoute = defineRoute({

@@ -39,7 +39,15 @@ export const verifyResponse = z
 export const hashOnlyRequest = z.strictObject({ hash }).meta({ id: 'HashOnlyRequest' });
 
 export const needsRehashResponse = z
-  .object({ needsRehash: z.boolean(), scheme: z.string(), reasons: z.array(z.string()) })
+  .object({
+    needsRehash: z.boolean(),
+    scheme: z.string(),
+    reasons: z.array(z.string()).meta({
+      description:
+        'Why a rehash is needed: deprecated_scheme, outdated_variant, param_below_min:<p>, param_above_max:<p>, salt_too_short, cost_exceeds_cap (hashd refuses to verify it), unusable.',
+    }),
+    unusable: z.literal(true).optional().meta({ description: 'Present when no password can match (a locked-account marker, the empty string): the user needs a new password.' }),
+  })
   .meta({ id: 'NeedsRehashResponse' });
 
 export const identifyResponse = z

@@ -46,6 +46,7 @@ export const bcrypt: Scheme = {
   costCaps: { rounds: 16 },
   currentVariant: '2b',
   maxPasswordBytes: BCRYPT_MAX_PASSWORD_BYTES,
+  nulTerminated: true,
   identify: (hash) => /^\$2[abxy]?\$/.test(hash),
   parse: (hash) => parseBcrypt(hash),
   verify: (password, parsed, env) => env.backend.bcryptVerify(password, (parsed.data as { hash: string }).hash),

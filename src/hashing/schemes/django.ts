@@ -51,6 +51,8 @@ export const django_bcrypt: Scheme = {
   description: "Django's BCryptPasswordHasher: bcrypt$$2b$12$… (bcrypt of the raw password, 72-byte limit)",
   costCaps: bcrypt.costCaps,
   maxPasswordBytes: BCRYPT_MAX_PASSWORD_BYTES,
+  // Django hashes with pyca/bcrypt, which refuses a NUL byte: no stored hash has one.
+  nulTerminated: true,
   identify: (hash) => hash.startsWith('bcrypt$'),
   parse: (hash) => withBcryptInner(parseBcrypt(hash.slice('bcrypt$'.length), 'django_bcrypt')),
   verify: (password, p, env) => env.backend.bcryptVerify(password, (p.data as { hash: string }).hash),

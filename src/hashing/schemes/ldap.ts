@@ -144,6 +144,7 @@ export const ldap_crypt: Scheme = {
     // The policy enforces maxPasswordBytes on ldap_crypt itself, which has none, so the inner
     // scheme's limit (bcrypt's 72 bytes) is applied here: a longer password never matches.
     if (inner.maxPasswordBytes !== undefined && password.length > inner.maxPasswordBytes) return false;
+    if (inner.nulTerminated && password.includes(0)) return false;
     return inner.verify(password, innerParsed, env, extras);
   },
 };
