@@ -11,7 +11,7 @@ import type { Logger } from '../logger';
 import { forwardedClient, parseTrustedProxies, type ClientAddress } from '../throttle/address';
 import { createMemoryThrottleStore } from '../throttle/memory';
 import { createPostgresThrottleStore } from '../throttle/postgres';
-import { createRedisThrottleStore } from '../throttle/redis';
+import { createRedisThrottleStore } from './throttle-redis';
 import { createDisabledThrottle, createThrottle, type Throttle, type ThrottleStore } from '../throttle/throttle';
 
 /** How long the start waits for Redis before serving (then 503 throttle_unavailable until it connects). */

@@ -18,7 +18,7 @@
  * last failure (or until an admin clears it). In-flight reservations of a process that died
  * expire by themselves (PENDING_TTL_MS).
  *
- * The state lives in a `ThrottleStore` (memory.ts, redis.ts, postgres.ts; a Worker can bring its
+ * The state lives in a `ThrottleStore` (memory.ts, postgres.ts, entry/throttle-redis.ts; a Worker can bring its
  * own). Store keys hold SHA-256 digests, never a user id or an address.
  */
 import { createHash } from 'node:crypto';

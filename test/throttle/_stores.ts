@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import type { Database } from '../../src/db/index';
 import { createMemoryThrottleStore } from '../../src/throttle/memory';
 import { createPostgresThrottleStore } from '../../src/throttle/postgres';
-import { createRedisThrottleStore, type RedisThrottleOptions } from '../../src/throttle/redis';
+import { createRedisThrottleStore, type RedisThrottleOptions } from '../../src/entry/throttle-redis';
 import type { ThrottleStore } from '../../src/throttle/throttle';
 import { backends, openFresh } from '../db/_backends';
 

@@ -5,7 +5,7 @@
  * of L, N synchronised attempts evaluate at most L.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashdError } from '../../src/errors';
 import { createThrottle, PENDING_TTL_MS, type Throttle, type ThrottleRules, type ThrottleStore } from '../../src/throttle/throttle';
 import { manualClock } from '../db/_backends';
@@ -32,13 +32,15 @@ describe.each(storeBackends)('throttle on the $name store', (backend) => {
   const maybe = it.skipIf(backend.skipReason !== undefined);
 
   // One store per backend (opening a database is the slow part); every test has its own tenant.
-  let opened: Promise<ThrottleStore> | undefined;
+  let opened: ThrottleStore | undefined;
+  beforeAll(async () => {
+    if (backend.skipReason === undefined) opened = await backend.open();
+  });
   let tenant = '';
   let alice = { tenant, userId: 'alice', purpose: 'password' };
 
   async function setup(rules: ThrottleRules = RULES): Promise<{ throttle: Throttle; at: (ms: number) => void }> {
-    opened ??= backend.open();
-    const store = await opened;
+    const store = opened as ThrottleStore;
     tenant = `t-${randomBytes(4).toString('hex')}`;
     alice = { tenant, userId: 'alice', purpose: 'password' };
     const clock = manualClock(START);

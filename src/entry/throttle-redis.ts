@@ -12,7 +12,7 @@
  * TCP sockets: only the Node entry imports it.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { PENDING_TTL_MS, waitFor, type CounterState, type Settlement, type ThrottleCounter, type ThrottleStore } from './throttle';
+import { PENDING_TTL_MS, waitFor, type CounterState, type Settlement, type ThrottleCounter, type ThrottleStore } from '../throttle/throttle';
 
 /**
  * One hash per counter: f (failures), t (last failure), e (failures forgotten at), p (in flight),
