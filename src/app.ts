@@ -21,8 +21,10 @@ import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
 import { healthRoutes } from './routes/health';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
+import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
 import { throttleRoutes } from './routes/throttle';
+import { totpRoutes } from './routes/totp';
 import { transferRoutes } from './routes/transfer';
 import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
@@ -107,7 +109,9 @@ type V1Schema =
   | ExtractSchema<ReturnType<typeof userRoutes>>
   | ExtractSchema<ReturnType<typeof transferRoutes>>
   | ExtractSchema<ReturnType<typeof adminRoutes>>
-  | ExtractSchema<ReturnType<typeof throttleRoutes>>;
+  | ExtractSchema<ReturnType<typeof throttleRoutes>>
+  | ExtractSchema<ReturnType<typeof keyRoutes>>
+  | ExtractSchema<ReturnType<typeof totpRoutes>>;
 
 /**
  * The whole API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. The store
@@ -170,6 +174,8 @@ export function createApp(deps: AppDeps): AppType {
     const common = { repositories, crypt: deps.crypt };
     v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, throttle, clientAddress: deps.clientAddress }));
     v1.route('/', transferRoutes(common));
+    v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
   v1.route('/', throttleRoutes({ throttle }));

@@ -4,7 +4,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import pino from 'pino';
 import { createApp } from '../app';
 import { systemClock } from '../clock';
@@ -13,6 +15,7 @@ import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
 import { nodeClientAddress, openNodeThrottle } from './throttle-node';
 import { loadNodeKeyRing } from './keyring-node';
+import { withEarlyRefusal, type ServerLimits } from './overload-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
 /**
@@ -79,7 +82,30 @@ async function start(): Promise<void> {
   // the pool's threads exist when they are lowered below the event loop's priority.
   await crypt.dummyVerify('warm-up');
   const reniced = lowerWorkerThreads(config.hashNice);
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+  const limits: ServerLimits = config.server;
+  // A hashing request the limiter could not take is refused before its body is read (overload-node.ts).
+  const listener = withEarlyRefusal(getRequestListener(app.fetch, { hostname: config.host }), {
+    full: () => {
+      try {
+        crypt.assertCapacity();
+        return false;
+      } catch {
+        return true;
+      }
+    },
+  });
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      ...(limits.maxRequestsPerSocket > 0 && { maxRequestsPerSocket: limits.maxRequestsPerSocket }),
+    },
+    listener,
+  );
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  server.listen({ host: config.host, port: config.port, backlog: limits.listenBacklog }, () => {
+    const info = server.address() as AddressInfo;
     logger.info(
       {
         host: info.address,
@@ -92,6 +118,7 @@ async function start(): Promise<void> {
         throttle: throttle.kind,
         threadpool: Number(process.env.UV_THREADPOOL_SIZE),
         hashNice: reniced > 0 ? config.hashNice : 0,
+        maxConnections: limits.maxConnections,
       },
       'hashd listening',
     );

@@ -163,18 +163,29 @@ export class CryptContext {
     throw malformed(accepted[0]?.name ?? 'unknown', 'could not be parsed');
   }
 
-  /** Refuses, before any work, a hash that asks for more than the caps allow (nested hashes too). */
-  private checkCaps(scheme: Scheme, parsed: ParsedHash): void {
+  /**
+   * Refuses, before any work, a hash that asks for more than the caps allow (nested hashes too):
+   * each cost parameter, and the work units a verify with this password would cost. Without a
+   * password (inspect, import checks) the work is that of the empty one: a hash over the work
+   * cap even then can never be verified.
+   */
+  private checkCaps(scheme: Scheme, parsed: ParsedHash, passwordBytes = 0): void {
     const caps = this.policy.verifyCaps[scheme.name] ?? scheme.costCaps;
+    const refuse = (param: string, value: number, cap: number | undefined): never => {
+      throw new HashdError('hash_cost_exceeds_cap', `the hash asks for ${param}=${value}, above the cap ${cap ?? 'none'}`, {
+        details: { scheme: scheme.name, param, value, cap: cap ?? null },
+      });
+    };
     for (const [param, value] of Object.entries(parsed.cost)) {
       const cap = caps[param];
-      if (cap === undefined || !(value <= cap)) {
-        throw new HashdError('hash_cost_exceeds_cap', `the hash asks for ${param}=${value}, above the cap ${cap ?? 'none'}`, {
-          details: { scheme: scheme.name, param, value, cap: cap ?? null },
-        });
-      }
+      if (cap === undefined || !(value <= cap)) refuse(param, value, cap);
     }
-    if (parsed.inner) this.checkCaps(parsed.inner.scheme, parsed.inner.parsed);
+    if (scheme.work) {
+      const work = scheme.work(parsed, passwordBytes);
+      const cap = caps.work;
+      if (cap === undefined || !(work <= cap)) refuse('work', work, cap);
+    }
+    if (parsed.inner) this.checkCaps(parsed.inner.scheme, parsed.inner.parsed, passwordBytes);
   }
 
   private reasons(scheme: Scheme, parsed: ParsedHash): string[] {
@@ -289,8 +300,8 @@ export class CryptContext {
    */
   async verify(password: string, hash: string, options: VerifyOptions = {}): Promise<VerifyResult> {
     const { scheme, parsed } = this.resolve(hash);
-    this.checkCaps(scheme, parsed);
     let bytes = this.passwordBytes(password);
+    this.checkCaps(scheme, parsed, bytes.length);
     const reasons = this.reasons(scheme, parsed);
     const base = { scheme: scheme.name, needsRehash: reasons.length > 0, reasons };
     if (scheme.maxPasswordBytes !== undefined && bytes.length > scheme.maxPasswordBytes) {

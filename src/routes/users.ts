@@ -98,6 +98,8 @@ export function userRoutes(deps: UserRoutesDeps) {
     })
     .openapi({ ...deleteUserRoute, middleware: [database] }, async (c) => {
       await repositories(c).credentials.remove(c.get('tenant'), c.req.valid('param').userId);
+      // Keys and TOTP: the user's TOTP and recovery codes go with the user.
+      await repositories(c).totp.remove(c.get('tenant'), c.req.valid('param').userId);
       return c.body(null, 204);
     })
     .openapi({ ...loginRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
