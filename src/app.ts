@@ -214,7 +214,7 @@ export function createApp(deps: AppDeps): AppType {
       return repos;
     };
     const common = { repositories, crypt: deps.crypt };
-    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, throttle, clientAddress: deps.clientAddress }));
+    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, logger, throttle, clientAddress: deps.clientAddress }));
     v1.route('/', transferRoutes(common));
     v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));

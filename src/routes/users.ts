@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { Repositories } from '../db/index';
 import type { CryptContext } from '../hashing/crypt-context';
+import type { Logger } from '../logger';
 import { login } from '../store/login';
 import { normaliseAddress, type ClientAddress } from '../throttle/address';
 import type { Throttle } from '../throttle/throttle';
@@ -19,6 +20,8 @@ export interface UserRoutesDeps {
   repositories: (c: Context) => Repositories;
   crypt: CryptContext;
   maxBodyBytes: number;
+  /** Where login reports stored hashes it cannot use and upgrades it had to skip. */
+  logger?: Logger;
   /** Limits failed logins per account and per client address (throttle/throttle.ts). */
   throttle: Throttle;
   /** The request's client address when the body names none (the entry's; undefined: unknown). */
@@ -56,7 +59,10 @@ export const loginRoute = defineRoute({
   tags: ['users'],
   summary: 'Check a password against the stored hash, upgrading it when outdated',
   description:
-    'A valid login whose stored hash needs a rehash replaces it by compare-and-swap on the verified hash (a password change in between wins: then `upgraded: false`). An unknown user answers like a wrong password, after the same work. ' +
+    'A valid login whose stored hash needs a rehash replaces it by compare-and-swap on the verified hash (a password change in between wins: then `upgraded: false`). ' +
+    'Every login costs at least one verify at the policy default, whoever the user is: an unknown user, a weak legacy hash (right or wrong password) and a default hash answer after the same work. ' +
+    'A stored hash that cannot be used (a scheme the policy no longer accepts, malformed, costs above the caps, a locked-account marker) answers `valid: false` like a wrong password; the operator sees it in the logs and the inventory. ' +
+    'A valid login never fails because of its upgrade: when the new hash is refused (overload) or its write fails, the answer is `valid: true, upgraded: false` and the next login upgrades. ' +
     'Failed logins are limited per account and per client address (`clientIp`, else the TCP peer): past the limits the answer is 429 `rate_limited` with `Retry-After`, whether or not the password is right.',
   request: { body: { required: true, content: { 'application/json': { schema: loginRequest } } } },
   responses: { 200: { description: 'Result', content: { 'application/json': { schema: loginResponse } } } },
@@ -64,11 +70,6 @@ export const loginRoute = defineRoute({
     ...JSON_BODY_ERRORS,
     'invalid_password_encoding',
     'password_too_long',
-    'unknown_hash_format',
-    'malformed_hash',
-    'hash_cost_exceeds_cap',
-    'scheme_not_allowed',
-    'missing_hash_input',
     'overloaded',
     'database_unavailable',
     'rate_limited',
@@ -87,7 +88,7 @@ export const deleteUserRoute = defineRoute({
 });
 
 export function userRoutes(deps: UserRoutesDeps) {
-  const { repositories, crypt, maxBodyBytes, throttle } = deps;
+  const { repositories, crypt, maxBodyBytes, logger, throttle } = deps;
   const database = databaseGate(repositories);
   return createRouter()
     .openapi({ ...setPasswordRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
@@ -108,7 +109,7 @@ export function userRoutes(deps: UserRoutesDeps) {
       // Reserved before the password is checked, settled after: a burst cannot overrun the limit,
       // and a locked account is refused before any work, whatever the password.
       const subject = { tenant, userId: body.userId, purpose: 'password', address: attemptAddress(c, body.clientIp, deps.clientAddress) };
-      const result = await throttle.guard(subject, () => login({ ...repositories(c), crypt }, tenant, body.userId, body.password, c.req.raw.signal), (r) => r.valid);
+      const result = await throttle.guard(subject, () => login({ ...repositories(c), crypt, ...(logger && { logger }) }, tenant, body.userId, body.password, c.req.raw.signal), (r) => r.valid);
       return c.json(result, 200);
     });
 }

@@ -68,10 +68,17 @@ describe('POST /v1/login, throttled', () => {
       expect(await res.json()).toEqual({ valid: false, upgraded: false });
       w.tick();
     }
+    // Count the hashing work of the refused attempts: the same (none) for the right password and a wrong one.
+    const work: string[] = [];
+    const { verify, dummyVerify } = w.s.crypt;
+    w.s.crypt.verify = ((...args: Parameters<typeof verify>) => (work.push('verify'), verify.apply(w.s.crypt, args))) as typeof verify;
+    w.s.crypt.dummyVerify = ((...args: Parameters<typeof dummyVerify>) => (work.push('dummy'), dummyVerify.apply(w.s.crypt, args))) as typeof dummyVerify;
     const right = await expectLimited(await w.login(w.user, 'right-pw', { clientIp: '192.0.2.1' }));
+    const workRight = work.splice(0);
     const wrong = await expectLimited(await w.login(w.user, 'wrong-again', { clientIp: '192.0.2.1' }));
-    // The answer says nothing about the password: same status, same body, same Retry-After.
+    // The answer says nothing about the password: same status, same body, same Retry-After, same work.
     expect(right).toEqual(wrong);
+    expect(workRight).toEqual(work);
     // Locked until the window (a day after the last failure) has passed.
     expect(Number(right.retryAfter)).toBeGreaterThan(86_400 - PAST_BACKOFF / 1000 - 1);
     expect(await (await w.s.call(`/v1/admin/throttle/${w.user}`)).json()).toEqual({
