@@ -33,7 +33,8 @@ export const ERROR_STATUS = {
   scheme_verify_only: 422,
   password_too_long_for_scheme: 422,
   missing_hash_input: 422,
-  // Throttling (issue 11): too many attempts on an account or from an address (with Retry-After).
+  // 429: throttling (issue 11): too many attempts on an account or from an address; and (sessions)
+  // too many codes issued for one user and purpose. Retry-After says when to try again.
   rate_limited: 429,
   // hardening-inputs: a password the scheme cannot hash faithfully (bcrypt and a NUL character).
   password_not_allowed_for_scheme: 422,
