@@ -37,3 +37,4 @@ export {
   type UpgradeKind,
 } from './schema.ts';
 export { isDatabaseUnavailable } from './unavailable.ts';
+export { isStorableText, UNSTORABLE_TEXT } from './text.ts';

@@ -5,6 +5,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { Repositories } from '../db/index';
+import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import { login } from '../store/login';
 import { jsonBody } from './body';
@@ -26,6 +27,20 @@ export function databaseGate(repositories: (c: Context) => Repositories): Middle
     await next();
   };
 }
+
+/**
+ * Refuses a path whose percent-encoding is not UTF-8 (`%ED%A0%80`, a lone surrogate, or `%zz`).
+ * Hono keeps such a segment undecoded, which is also what `%25ED%25A0%2580` decodes to: two
+ * different paths would name one user. Runs before anything else of the route.
+ */
+export const strictPathEncoding: MiddlewareHandler = async function strictPathEncodingMiddleware(c, next) {
+  try {
+    decodeURIComponent(new URL(c.req.url).pathname);
+  } catch {
+    throw new HashdError('invalid_request', 'the path is not valid percent-encoded UTF-8');
+  }
+  await next();
+};
 
 const userParams = z.object({ userId: userIdField });
 
@@ -76,13 +91,13 @@ export function userRoutes(deps: UserRoutesDeps) {
   const { repositories, crypt, maxBodyBytes } = deps;
   const database = databaseGate(repositories);
   return createRouter()
-    .openapi({ ...setPasswordRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
+    .openapi({ ...setPasswordRoute, middleware: [strictPathEncoding, capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
       const { userId } = c.req.valid('param');
       const { hash, scheme } = await crypt.hash(c.req.valid('json').password, { signal: c.req.raw.signal });
       await repositories(c).credentials.set(c.get('tenant'), userId, { hash, scheme, salt: null, pgUser: null, source: 'set' });
       return c.body(null, 204);
     })
-    .openapi({ ...deleteUserRoute, middleware: [database] }, async (c) => {
+    .openapi({ ...deleteUserRoute, middleware: [strictPathEncoding, database] }, async (c) => {
       await repositories(c).credentials.remove(c.get('tenant'), c.req.valid('param').userId);
       return c.body(null, 204);
     })
