@@ -43,6 +43,20 @@ export interface AppDeps {
   random?: RandomBytes;
   /** The database; without it the service is stateless (hash/verify only). */
   data?: DataDeps;
+  /**
+   * Endpoints this runtime cannot serve (a Worker cannot run background jobs inside a request).
+   * They answer 422 `unavailable_here` after authentication and scope checks, with `use` (where
+   * to run it instead) in the message and details.
+   */
+  unavailable?: readonly UnavailableEndpoint[];
+}
+
+export interface UnavailableEndpoint {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** The path under /v1, in the route's own syntax (`/admin/wrap`). */
+  path: string;
+  /** Where it runs instead, e.g. "npx hashd wrap, or the Node service". */
+  use: string;
 }
 
 export interface DataDeps {
@@ -115,6 +129,11 @@ export function createApp(deps: AppDeps): AppType {
   v1.use(apiKeyAuth(deps.apiKeys));
   // The operator's routes need an admin key; everything else a service key.
   for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
+  for (const u of deps.unavailable ?? []) {
+    v1.on(u.method, u.path, () => {
+      throw new HashdError('unavailable_here', `${u.method} /v1${u.path} does not run here; use ${u.use}`, { details: { endpoint: `${u.method} /v1${u.path}`, use: u.use } });
+    });
+  }
   v1.route('/', passwordRoutes({ crypt: deps.crypt, maxBodyBytes: deps.maxBodyBytes }));
   v1.route('/', tokenRoutes({ random, maxBodyBytes: deps.maxBodyBytes }));
   const data = deps.data;

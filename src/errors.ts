@@ -37,6 +37,11 @@ export const ERROR_STATUS = {
   missing_hash_input: 422,
   // hardening-inputs: a password the scheme cannot hash faithfully (bcrypt and a NUL character).
   password_not_allowed_for_scheme: 422,
+  // 422 (edge): what a Worker cannot do. The scheme or cost needs the Node service
+  // (scheme_unavailable_here, naming the scheme); the endpoint runs in the CLI or the Node
+  // service (unavailable_here).
+  scheme_unavailable_here: 422,
+  unavailable_here: 422,
   // 503: try again later.
   overloaded: 503,
   database_unavailable: 503,

@@ -1,0 +1,224 @@
+/**
+ * The Cloudflare Worker: the same app as the Node entry (`createApp`), built from the Worker's
+ * bindings with dependencies that run in workerd:
+ *
+ * - configuration from `env` (the `[vars]` of wrangler.toml, secrets from `wrangler secret put`
+ *   or `.dev.vars`); the policy from `HASHD_POLICY` (TOML or JSON text, the Worker has no files)
+ *   and the usual `HASHD_POLICY__…` overrides;
+ * - the edge hashing backend (WebAssembly argon2 imported at build time, bcryptjs, WebCrypto,
+ *   @noble/hashes scrypt), whose refusals answer 422 `scheme_unavailable_here`;
+ * - PostgreSQL through the `HYPERDRIVE` binding: a `postgres` client per request (a Worker may not
+ *   share I/O objects between requests), closed when the response body has been sent;
+ * - the background endpoints answer 422 `unavailable_here`, pointing at the CLI and Node service.
+ *
+ * The app and hashing core are built once per isolate (per `env` object) and reused by every
+ * request the isolate serves.
+ */
+import argon2Module from '@phi-ag/argon2/argon2.wasm';
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { Context } from 'hono';
+import journal from '../../drizzle/meta/_journal.json';
+import { createApp, type AppType, type UnavailableEndpoint } from '../app';
+import { systemClock } from '../clock';
+import { ConfigError, loadConfig, type ServiceConfig } from '../config';
+import { createRepositories, type Database, type Repositories } from '../db/index';
+import { schema } from '../db/schema';
+import { createEdgeBackend, withEdgeSchemeNames } from '../hashing/backend-edge';
+import { CryptContext } from '../hashing/crypt-context';
+import { createLimiter } from '../hashing/limiter';
+import { PolicyError } from '../hashing/policy-config';
+import { createRegistry } from '../hashing/registry';
+import type { SchemeEnv } from '../hashing/scheme';
+import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
+import type { Logger } from '../logger';
+import { guardRepositories } from '../store/guard';
+
+/** The part of Cloudflare's Hyperdrive binding hashd uses. */
+export interface HyperdriveBinding {
+  readonly connectionString: string;
+}
+
+export interface WorkerEnv {
+  /** PostgreSQL through Hyperdrive; without it the Worker is stateless (hash/verify only). */
+  HYPERDRIVE?: HyperdriveBinding;
+  [name: string]: unknown;
+}
+
+interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** Background work does not run inside a request on the edge. */
+export const EDGE_UNAVAILABLE: readonly UnavailableEndpoint[] = [
+  { method: 'POST', path: '/admin/wrap', use: '`npx hashd wrap` (with DATABASE_URL) or the Node service' },
+];
+
+/** Hyperdrive's guidance for postgres.js: a small pool per request, no type-fetching round trip. */
+const CLIENT_OPTIONS = { max: 5, fetch_types: false, connect_timeout: 5, onnotice: () => undefined } as const;
+const CLOSE_TIMEOUT_SECONDS = 5;
+
+/** The newest migration this build knows, as drizzle records it (`created_at` = the journal's `when`). */
+const LATEST_MIGRATION = Math.max(...journal.entries.map((e) => e.when));
+
+/** JSON lines on the console: Workers Logs and `wrangler tail` keep them as structured fields. */
+function consoleLogger(level: string): Logger {
+  const quiet = level === 'silent';
+  const debugOrInfo = !quiet && level !== 'warn' && level !== 'error';
+  const line = (lvl: string, fields: Record<string, unknown>, msg: string): string => JSON.stringify({ level: lvl, service: 'hashd', ...fields, msg });
+  return {
+    info: (fields, msg) => {
+      if (debugOrInfo) console.log(line('info', fields, msg));
+    },
+    warn: (fields, msg) => {
+      if (!quiet && level !== 'error') console.warn(line('warn', fields, msg));
+    },
+    error: (fields, msg) => {
+      if (!quiet) console.error(line('error', fields, msg));
+    },
+  };
+}
+
+/** The string settings among the bindings (vars and secrets); objects are bindings such as Hyperdrive. */
+function stringVars(env: WorkerEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function workerConfig(vars: Record<string, string>): ServiceConfig {
+  const registry = createRegistry(BUILTIN_SCHEMES);
+  const policyText = vars.HASHD_POLICY;
+  // The policy text stands in for HASHD_CONFIG's file; its name tells the parser TOML from JSON.
+  const policyName = policyText?.trimStart().startsWith('{') ? 'HASHD_POLICY.json' : 'HASHD_POLICY.toml';
+  const config = loadConfig({
+    env: { ...vars, HASHD_CONFIG: policyText ? policyName : undefined },
+    registry,
+    readFile: () => policyText ?? '',
+    cpuCount: 1,
+  });
+  if (config.devMode && !config.allowInsecure) {
+    // A Worker is reachable from the whole internet: no dev mode unless asked for by name.
+    throw new ConfigError(['HASHD_API_KEYS: a Worker needs caller keys (npx hashd keys new TENANT, then wrangler secret put HASHD_API_KEYS), or HASHD_ALLOW_INSECURE=1 for a local test']);
+  }
+  return config;
+}
+
+/** One `postgres` client for one request, with the Database interface the repositories take. */
+function requestDatabase(hyperdrive: HyperdriveBinding): { database: Database; close(): Promise<void> } {
+  const client = postgres(hyperdrive.connectionString, CLIENT_OPTIONS);
+  const db = drizzle({ client, schema });
+  const close = (): Promise<void> => client.end({ timeout: CLOSE_TIMEOUT_SECONDS });
+  return {
+    close,
+    database: {
+      db,
+      kind: 'postgres',
+      async ping() {
+        await db.execute(sql`select 1`);
+      },
+      async migrate() {
+        throw new ConfigError(['migrations do not run inside a Worker: run `npx hashd migrate` with DATABASE_URL']);
+      },
+      close,
+    },
+  };
+}
+
+/** null when the database answers and has this build's migrations, else why not. */
+async function edgeReadiness(hyperdrive: HyperdriveBinding): Promise<string | null> {
+  const { database, close } = requestDatabase(hyperdrive);
+  try {
+    const rows = (await database.db.execute(sql`select max(created_at)::text as latest from drizzle.__drizzle_migrations`)) as unknown as { latest: string | null }[];
+    const latest = Number(rows[0]?.latest ?? 0);
+    return latest >= LATEST_MIGRATION ? null : 'migrations not applied (run npx hashd migrate)';
+  } catch (err) {
+    // 42P01: no migrations table at all.
+    return (err as { code?: string }).code === '42P01' ? 'migrations not applied (run npx hashd migrate)' : 'database unreachable';
+  } finally {
+    await close().catch(() => undefined);
+  }
+}
+
+interface Built {
+  app: AppType;
+  /** The clients opened for each request, closed once its response has been sent. */
+  openClients: WeakMap<Request, (() => Promise<void>)[]>;
+}
+
+function build(env: WorkerEnv): Built {
+  const vars = stringVars(env);
+  const config = workerConfig(vars);
+  const logger = consoleLogger(config.logLevel);
+  const registry = createRegistry(withEdgeSchemeNames(BUILTIN_SCHEMES));
+  const schemeEnv: SchemeEnv = {
+    backend: createEdgeBackend({ argon2Module, concurrency: config.hashConcurrency }),
+    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+  };
+  const limiter = createLimiter({ concurrency: config.hashConcurrency, maxQueue: config.hashQueue });
+  const crypt = new CryptContext({ policy: config.policy, registry, env: schemeEnv, limiter });
+  const openClients = new WeakMap<Request, (() => Promise<void>)[]>();
+  const hyperdrive = env.HYPERDRIVE;
+  const app = createApp({
+    crypt,
+    apiKeys: config.apiKeys,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+    clock: systemClock,
+    unavailable: EDGE_UNAVAILABLE,
+    ...(hyperdrive && {
+      readiness: () => edgeReadiness(hyperdrive),
+      data: {
+        repositories(c: Context): Repositories {
+          const { database, close } = requestDatabase(hyperdrive);
+          const list = openClients.get(c.req.raw) ?? [];
+          list.push(close);
+          openClients.set(c.req.raw, list);
+          return guardRepositories(createRepositories(database, systemClock));
+        },
+        registry,
+        env: schemeEnv,
+        wrapConcurrency: config.hashConcurrency,
+      },
+    }),
+  });
+  return { app, openClients };
+}
+
+const isolates = new WeakMap<object, Built | ConfigError | PolicyError>();
+
+function misconfigured(err: ConfigError | PolicyError): Response {
+  // The issues name variables and policy fields, never values, so they may go to the log.
+  console.error(JSON.stringify({ level: 'error', service: 'hashd', issues: err.issues, msg: 'invalid configuration' }));
+  return Response.json({ error: { code: 'internal', message: 'hashd is misconfigured; the Worker log lists the problems' } }, { status: 500 });
+}
+
+async function handle(request: Request, env: WorkerEnv, ctx: ExecutionContextLike): Promise<Response> {
+  let built = isolates.get(env);
+  if (built === undefined) {
+    try {
+      built = build(env);
+    } catch (err) {
+      if (!(err instanceof ConfigError || err instanceof PolicyError)) throw err;
+      built = err;
+    }
+    isolates.set(env, built);
+  }
+  if (built instanceof ConfigError || built instanceof PolicyError) return misconfigured(built);
+  const response = await built.app.fetch(request, env, ctx as never);
+  const clients = built.openClients.get(request);
+  if (clients === undefined) return response;
+  built.openClients.delete(request);
+  const closeAll = (): Promise<unknown> => Promise.allSettled(clients.map((close) => close()));
+  if (response.body === null) {
+    ctx.waitUntil(closeAll());
+    return response;
+  }
+  // A streamed body (an export) still reads from the database: close once it is fully sent.
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  ctx.waitUntil(response.body.pipeTo(writable).catch(() => undefined).finally(closeAll));
+  return new Response(readable, response);
+}
+
+export default {
+  fetch: handle,
+};
