@@ -3,6 +3,7 @@
  * @hono/node-server, and a graceful drain on SIGTERM/SIGINT.
  */
 import { readdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { setPriority } from 'node:os';
 import { serve } from '@hono/node-server';
 import pino from 'pino';
@@ -10,6 +11,7 @@ import { createApp } from '../app';
 import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
+import { lingeringClose } from './linger';
 import { loadNodeKeyRing } from './keyring-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
@@ -90,6 +92,8 @@ async function start(): Promise<void> {
       'hashd listening',
     );
   });
+  // An early answer (413, 415, 401...) is read by clients that write their whole body first.
+  lingeringClose(server as Server);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
