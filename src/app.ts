@@ -21,6 +21,7 @@ import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
 import { healthRoutes } from './routes/health';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
+import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
 import { transferRoutes } from './routes/transfer';
 import { tokenRoutes } from './routes/tokens';
@@ -92,7 +93,8 @@ type V1Schema =
   | ExtractSchema<ReturnType<typeof tokenRoutes>>
   | ExtractSchema<ReturnType<typeof userRoutes>>
   | ExtractSchema<ReturnType<typeof transferRoutes>>
-  | ExtractSchema<ReturnType<typeof adminRoutes>>;
+  | ExtractSchema<ReturnType<typeof adminRoutes>>
+  | ExtractSchema<ReturnType<typeof keyRoutes>>;
 
 /**
  * The whole API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. The store
@@ -151,6 +153,7 @@ export function createApp(deps: AppDeps): AppType {
     const common = { repositories, crypt: deps.crypt };
     v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', transferRoutes(common));
+    v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
   app.route('/v1', v1);

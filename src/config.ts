@@ -36,6 +36,15 @@ export interface ServiceConfig {
   hashQueue: number;
   /** Nice value of the hashing threads, below the event loop (Linux); 0 leaves them alone. */
   hashNice: number;
+  /** Performance: the Node server's connection limits and timeouts (src/entry/overload-node.ts). */
+  server: Readonly<{
+    maxConnections: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxRequestsPerSocket: number;
+    listenBacklog: number;
+  }>;
   maxBodyBytes: number;
   logLevel: string;
   databaseUrl: string | undefined;
@@ -146,6 +155,15 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   const hashNice = intVar(env, 'HASHD_HASH_NICE', 5, 0, 19, issues);
   const maxBodyBytes = intVar(env, 'HASHD_MAX_BODY_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, issues);
   const databasePoolMax = intVar(env, 'HASHD_DB_POOL_MAX', 10, 1, 1000, issues);
+  // Performance: the Node server's limits (see src/entry/overload-node.ts).
+  const server = {
+    maxConnections: intVar(env, 'HASHD_MAX_CONNECTIONS', 2048, 0, 1_000_000, issues),
+    headersTimeoutMs: intVar(env, 'HASHD_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000, issues),
+    requestTimeoutMs: intVar(env, 'HASHD_REQUEST_TIMEOUT_MS', 30_000, 0, 3_600_000, issues),
+    keepAliveTimeoutMs: intVar(env, 'HASHD_KEEP_ALIVE_TIMEOUT_MS', 5_000, 0, 3_600_000, issues),
+    maxRequestsPerSocket: intVar(env, 'HASHD_MAX_REQUESTS_PER_SOCKET', 0, 0, 1_000_000, issues),
+    listenBacklog: intVar(env, 'HASHD_LISTEN_BACKLOG', 511, 1, 65_535, issues),
+  };
   const devMode = apiKeys.length === 0;
   if (devMode && !isLoopbackHost(host) && !allowInsecure) {
     issues.push(
@@ -174,6 +192,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     hashConcurrency,
     hashQueue,
     hashNice,
+    server: Object.freeze(server),
     maxBodyBytes,
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,

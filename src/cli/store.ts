@@ -43,7 +43,7 @@ async function withStore<T>(fn: (ctx: { core: ReturnType<typeof buildNodeCore>; 
     if ((await db.readiness()) !== null) throw new Error('the database is not reachable');
     return await fn({ core, db });
   } finally {
-    await db.close();
+    await Promise.allSettled([db.close(), core.pool.close()]);
   }
 }
 

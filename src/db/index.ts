@@ -27,6 +27,21 @@ export { createInventoryRepository, type Inventory, type InventoryRepository, ty
 export { createJobRepository, type FinalJobState, type JobProgress, type JobRepository, type NewJob } from './jobs.ts';
 export { createRepositories, type Repositories } from './repositories.ts';
 export {
+  createFernetKeyRepository,
+  createRingRowRepository,
+  type FernetKeyRepository,
+  RING_SLOTS,
+  type RingKeyCount,
+  type RingRow,
+  type RingRowRepository,
+  type RingSlot,
+  type SealedValue,
+  type StoredKeyVersion,
+  type StoredNamedKey,
+} from './keys.ts';
+export { createTotpRepository, type PendingTotp, type TotpRepository } from './totp.ts';
+export type { FernetKeyRow, TotpCredentialRow } from './schema-keys.ts';
+export {
   CREDENTIAL_SOURCES,
   type CredentialRow,
   type CredentialSource,

@@ -15,6 +15,8 @@ import { createCredentialRepository, type CredentialRepository } from './credent
 import type { Database } from './database.ts';
 import { createInventoryRepository, type InventoryRepository } from './inventory.ts';
 import { createJobRepository, type JobRepository } from './jobs.ts';
+import { createFernetKeyRepository, createRingRowRepository, type FernetKeyRepository, type RingRowRepository } from './keys.ts';
+import { createTotpRepository, type TotpRepository } from './totp.ts';
 
 export interface Repositories {
   credentials: CredentialRepository;
@@ -22,6 +24,9 @@ export interface Repositories {
   exports: ExportRepository;
   jobs: JobRepository;
   inventory: InventoryRepository;
+  fernetKeys: FernetKeyRepository;
+  ringRows: RingRowRepository;
+  totp: TotpRepository;
 }
 
 export function createRepositories(database: Database, clock: Clock): Repositories {
@@ -31,5 +36,8 @@ export function createRepositories(database: Database, clock: Clock): Repositori
     exports: createExportRepository(database, clock),
     jobs: createJobRepository(database, clock),
     inventory: createInventoryRepository(database, clock),
+    fernetKeys: createFernetKeyRepository(database, clock),
+    ringRows: createRingRowRepository(database),
+    totp: createTotpRepository(database, clock),
   };
 }

@@ -5,7 +5,8 @@
 // loader has used the pool by the time user code runs), so this CommonJS file sets it first:
 // HASHD_HASH_CONCURRENCY hashes (default: the number of cores) plus one thread, so file and DNS
 // work never queue behind hashes, and no more threads than that, which would only add memory and
-// contention. Then it loads the entry through tsx.
+// contention. Then it loads the entry: built JavaScript (dist/) directly, TypeScript through tsx
+// (a development dependency: the production image runs the built files only).
 'use strict';
 const { availableParallelism } = require('node:os');
 const { pathToFileURL } = require('node:url');
@@ -18,8 +19,10 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
 }
 
 async function launch(entry) {
-  const { register } = await import('tsx/esm/api');
-  register();
+  if (/\.[cm]?ts$/.test(entry)) {
+    const { register } = await import('tsx/esm/api');
+    register();
+  }
   await import(pathToFileURL(resolve(entry)).href);
 }
 
@@ -28,7 +31,7 @@ module.exports = { launch };
 if (require.main === module) {
   const entry = process.argv[2];
   if (!entry) {
-    process.stderr.write('usage: node src/entry/launch.cjs <entry.ts> [args...]\n');
+    process.stderr.write('usage: node launch.cjs <entry.ts|entry.js> [args...]\n');
     process.exit(2);
   }
   // The entry sees its own arguments at process.argv.slice(2), as if it were started directly.

@@ -3,9 +3,10 @@
  * @hono/node-server, and a graceful drain on SIGTERM/SIGINT.
  */
 import { readdirSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { setPriority } from 'node:os';
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import pino from 'pino';
 import { createApp } from '../app';
 import { ConfigError } from '../config';
@@ -13,6 +14,7 @@ import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
 import { lingeringClose } from './linger';
 import { loadNodeKeyRing } from './keyring-node';
+import { withEarlyRefusal, type ServerLimits } from './overload-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 
 /**
@@ -76,7 +78,32 @@ async function start(): Promise<void> {
   // the pool's threads exist when they are lowered below the event loop's priority.
   await crypt.dummyVerify('warm-up');
   const reniced = lowerWorkerThreads(config.hashNice);
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+  const limits: ServerLimits = config.server;
+  // A hashing request the limiter could not take is refused before its body is read (overload-node.ts).
+  const listener = withEarlyRefusal(getRequestListener(app.fetch, { hostname: config.host }), {
+    full: () => {
+      try {
+        crypt.assertCapacity();
+        return false;
+      } catch {
+        return true;
+      }
+    },
+  });
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      ...(limits.maxRequestsPerSocket > 0 && { maxRequestsPerSocket: limits.maxRequestsPerSocket }),
+    },
+    listener,
+  );
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  // An early answer (413, 415, 401...) is read by clients that write their whole body first.
+  lingeringClose(server);
+  server.listen({ host: config.host, port: config.port, backlog: limits.listenBacklog }, () => {
+    const info = server.address() as AddressInfo;
     logger.info(
       {
         host: info.address,
@@ -88,19 +115,28 @@ async function start(): Promise<void> {
         database: db.database.kind,
         threadpool: Number(process.env.UV_THREADPOOL_SIZE),
         hashNice: reniced > 0 ? config.hashNice : 0,
+        maxConnections: limits.maxConnections,
       },
       'hashd listening',
     );
   });
-  // An early answer (413, 415, 401...) is read by clients that write their whole body first.
-  lingeringClose(server as Server);
+  // The legacy-verify threads start once the server listens (starting them competes for the CPU
+  // with opening the database), so the first legacy login does not wait for them; then they are
+  // lowered below the event loop like libuv's hashing threads.
+  core.pool.warm().then(
+    () => {
+      const lowered = lowerWorkerThreads(config.hashNice);
+      logger.info({ threads: core.pool.threadIds().length, reniced: lowered }, 'legacy-verify pool ready');
+    },
+    (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'legacy-verify pool failed to start; legacy verifies will fail'),
+  );
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
     server.close(() => {
-      void db.close().finally(() => {
+      void Promise.allSettled([db.close(), core.pool.close()]).finally(() => {
         logger.info({}, 'stopped');
         process.exit(0);
       });

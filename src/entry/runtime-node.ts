@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { loadConfig, type ServiceConfig } from '../config';
 import { createNodeBackend } from '../hashing/backend-node';
 import { createLimiter } from '../hashing/limiter';
+import { createVerifyPool, type VerifyPool } from '../hashing/pool-node';
 import { CryptContext } from '../hashing/crypt-context';
 import { createRegistry, type Registry } from '../hashing/registry';
 import type { SchemeEnv } from '../hashing/scheme';
@@ -19,6 +20,8 @@ export interface NodeCore {
   registry: Registry;
   env: SchemeEnv;
   crypt: CryptContext;
+  /** The legacy-verify threads (started on first use or by warm()); close() it on shutdown. */
+  pool: VerifyPool;
 }
 
 export function nodeSchemeEnv(): SchemeEnv {
@@ -36,6 +39,8 @@ export function buildNodeCore(env: Record<string, string | undefined> = process.
   const config = loadConfig({ env, registry, readFile: (p) => readFileSync(p, 'utf8'), cpuCount: availableParallelism() });
   const schemeEnv = nodeSchemeEnv();
   const limiter = createLimiter({ concurrency: config.hashConcurrency, maxQueue: config.hashQueue });
-  const crypt = new CryptContext({ policy: config.policy, registry, env: schemeEnv, limiter });
-  return { config, registry, env: schemeEnv, crypt };
+  // As many legacy-verify threads as hashing slots: the limiter bounds what runs on them.
+  const pool = createVerifyPool({ threads: config.hashConcurrency });
+  const crypt = new CryptContext({ policy: config.policy, registry, env: schemeEnv, limiter, offload: pool });
+  return { config, registry, env: schemeEnv, crypt, pool };
 }

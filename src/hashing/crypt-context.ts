@@ -10,6 +10,7 @@
  */
 import { HashdError, malformed } from '../errors';
 import type { Limiter } from './limiter';
+import type { VerifyOffload } from './offload';
 import type { Registry } from './registry';
 import type { ResolvedPolicy } from './policy-config';
 import type { ParamValue, ParsedHash, Scheme, SchemeEnv, VerifyExtras } from './scheme';
@@ -47,6 +48,11 @@ export interface CryptContextDeps {
   env: SchemeEnv;
   /** Every hash and verify runs through the limiter. */
   limiter: Limiter;
+  /**
+   * Where verifies of the legacy schemes it accepts run instead of the event loop (Node: the
+   * worker pool). Each still runs inside a limiter slot.
+   */
+  offload?: VerifyOffload;
 }
 
 export interface HashOptions {
@@ -77,6 +83,7 @@ export class CryptContext {
   private readonly env: SchemeEnv;
   /** The process's hashing budget; background work (the wrap job) runs through it too. */
   readonly limiter: Limiter;
+  private readonly offload: VerifyOffload | undefined;
   /** Position of each accepted scheme, for choosing among candidates. */
   private readonly rank: Map<string, number>;
   private readonly families: Set<string>;
@@ -87,6 +94,7 @@ export class CryptContext {
     this.registry = deps.registry;
     this.env = deps.env;
     this.limiter = deps.limiter;
+    this.offload = deps.offload;
     this.rank = new Map(deps.policy.schemes.map((name, i) => [name, i]));
     this.families = new Set(
       deps.policy.schemes.map((name) => deps.registry.get(name)?.family).filter((f): f is string => f !== undefined),
@@ -155,18 +163,29 @@ export class CryptContext {
     throw malformed(accepted[0]?.name ?? 'unknown', 'could not be parsed');
   }
 
-  /** Refuses, before any work, a hash that asks for more than the caps allow (nested hashes too). */
-  private checkCaps(scheme: Scheme, parsed: ParsedHash): void {
+  /**
+   * Refuses, before any work, a hash that asks for more than the caps allow (nested hashes too):
+   * each cost parameter, and the work units a verify with this password would cost. Without a
+   * password (inspect, import checks) the work is that of the empty one: a hash over the work
+   * cap even then can never be verified.
+   */
+  private checkCaps(scheme: Scheme, parsed: ParsedHash, passwordBytes = 0): void {
     const caps = this.policy.verifyCaps[scheme.name] ?? scheme.costCaps;
+    const refuse = (param: string, value: number, cap: number | undefined): never => {
+      throw new HashdError('hash_cost_exceeds_cap', `the hash asks for ${param}=${value}, above the cap ${cap ?? 'none'}`, {
+        details: { scheme: scheme.name, param, value, cap: cap ?? null },
+      });
+    };
     for (const [param, value] of Object.entries(parsed.cost)) {
       const cap = caps[param];
-      if (cap === undefined || !(value <= cap)) {
-        throw new HashdError('hash_cost_exceeds_cap', `the hash asks for ${param}=${value}, above the cap ${cap ?? 'none'}`, {
-          details: { scheme: scheme.name, param, value, cap: cap ?? null },
-        });
-      }
+      if (cap === undefined || !(value <= cap)) refuse(param, value, cap);
     }
-    if (parsed.inner) this.checkCaps(parsed.inner.scheme, parsed.inner.parsed);
+    if (scheme.work) {
+      const work = scheme.work(parsed, passwordBytes);
+      const cap = caps.work;
+      if (cap === undefined || !(work <= cap)) refuse('work', work, cap);
+    }
+    if (parsed.inner) this.checkCaps(parsed.inner.scheme, parsed.inner.parsed, passwordBytes);
   }
 
   private reasons(scheme: Scheme, parsed: ParsedHash): string[] {
@@ -281,8 +300,8 @@ export class CryptContext {
    */
   async verify(password: string, hash: string, options: VerifyOptions = {}): Promise<VerifyResult> {
     const { scheme, parsed } = this.resolve(hash);
-    this.checkCaps(scheme, parsed);
     let bytes = this.passwordBytes(password);
+    this.checkCaps(scheme, parsed, bytes.length);
     const reasons = this.reasons(scheme, parsed);
     const base = { scheme: scheme.name, needsRehash: reasons.length > 0, reasons };
     if (scheme.maxPasswordBytes !== undefined && bytes.length > scheme.maxPasswordBytes) {
@@ -301,7 +320,12 @@ export class CryptContext {
       await this.dummyVerify(password, options.signal ? { signal: options.signal } : {});
       return { ...base, valid: false };
     }
-    const valid = await this.limiter.run(() => scheme.verify(bytes, parsed, this.env, extras), options.signal);
+    // A started verify is not aborted with its client: on the pool that would cost a thread.
+    const offload = this.offload?.accepts(scheme.name) ? this.offload : undefined;
+    const valid = await this.limiter.run(
+      () => (offload ? offload.verify({ scheme: scheme.name, hash, password: bytes, extras }) : scheme.verify(bytes, parsed, this.env, extras)),
+      options.signal,
+    );
     if (!valid) return { ...base, valid: false };
     if (!base.needsRehash || options.rehash === false) return { ...base, valid: true };
     const newHash = await this.hashBytes(this.passwordBytes(password), this.policy.default, options.signal);

@@ -97,8 +97,17 @@ export interface Scheme {
   readonly family?: string;
   /** One line: what the format is and who writes it. */
   readonly description: string;
-  /** The cost parameters this scheme reports in `ParsedHash.cost`, with built-in caps. */
+  /**
+   * The cost parameters this scheme reports in `ParsedHash.cost`, with built-in caps, and `work`
+   * when the scheme has a `work` function (see work.ts).
+   */
   readonly costCaps: Record<string, number>;
+  /**
+   * The work units a verify of `parsed` with a password of `passwordBytes` bytes costs, for the
+   * schemes whose cost grows with the password's length (compared with `costCaps.work`). Cheap:
+   * called before any work.
+   */
+  work?(parsed: ParsedHash, passwordBytes: number): number;
   /** The variant new hashes use; a parsed hash with another variant needs a rehash. */
   readonly currentVariant?: string;
   /** Minimum salt length (bytes) below which a hash needs a rehash. */

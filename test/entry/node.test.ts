@@ -27,7 +27,8 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
 }
 
 async function listeningPort(output: () => string): Promise<number> {
-  for (let i = 0; i < 600; i++) {
+  // Generous: PGlite initialises a new data directory, on a machine that may be busy.
+  for (let i = 0; i < 3600; i++) {
     const line = output()
       .split('\n')
       .find((l) => l.includes('"hashd listening"'));
@@ -43,7 +44,7 @@ function niceOf(pid: number, tid: string): number {
 }
 
 describe('npm start', () => {
-  it('serves on PGlite, lowers the hashing threads, and drains on SIGTERM', async () => {
+  it('serves on PGlite, lowers the hashing threads, and drains on SIGTERM', { timeout: 300_000 }, async () => {
     const server = start({});
     const port = await listeningPort(server.output);
     const base = `http://127.0.0.1:${port}`;

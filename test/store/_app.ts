@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { createApp } from '../../src/app';
 import { parseApiKeys } from '../../src/config';
-import { systemClock } from '../../src/clock';
+import { systemClock, type Clock } from '../../src/clock';
+import type { KeyRing } from '../../src/keys/ring';
 import { createRepositories, type Database, type Repositories } from '../../src/db/index';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import type { PolicyFile } from '../../src/hashing/policy-config';
@@ -36,11 +37,12 @@ export interface StoreApp {
 
 export function makeStoreApp(
   database: Database,
-  options: { policy?: PolicyFile; readiness?: () => Promise<string | null>; repositories?: () => Repositories } = {},
+  options: { policy?: PolicyFile; readiness?: () => Promise<string | null>; repositories?: () => Repositories; keyRing?: KeyRing; clock?: Clock } = {},
 ): StoreApp {
   const logs: string[] = [];
   const { crypt } = makeCrypt(options.policy, { concurrency: 2, maxQueue: 100_000 });
-  const own = guardRepositories(createRepositories(database, systemClock));
+  const clock = options.clock ?? systemClock;
+  const own = guardRepositories(createRepositories(database, clock));
   const repositories = options.repositories ?? (() => own);
   const apiKeys = parseApiKeys(
     Object.entries(KEYS)
@@ -54,7 +56,8 @@ export function makeStoreApp(
     maxBodyBytes: 64 * 1024,
     logger: memoryLogger(logs),
     ...(options.readiness && { readiness: options.readiness }),
-    data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2 },
+    ...(options.clock && { clock: options.clock }),
+    data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2, keyRing: options.keyRing },
   });
   return {
     app,

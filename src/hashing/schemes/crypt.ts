@@ -33,6 +33,7 @@ import { Md5Message, md5StateToBytes } from '../md5-fast';
 import { blockCount, wasmIterate, wasmIteration, type DigestLayout } from '../digest-wasm';
 import type { ParsedHash, Scheme } from '../scheme';
 import { nodeSliceRounds, runAtOnce, runCooperatively, type Sliced } from '../sliced';
+import { WORK_CAPS, iteratedWork } from '../work';
 import { UNMATCHABLE_CHECKSUM } from './raw';
 
 const encoder = new TextEncoder();
@@ -140,8 +141,11 @@ function md5CryptScheme(options: { name: string; ident: string; magic: string; d
   return {
     name,
     description: options.description,
-    // MD5-crypt has a fixed 1000 rounds: no cost parameter an attacker could raise.
-    costCaps: {},
+    // MD5-crypt has a fixed 1000 rounds: no cost parameter an attacker could raise, only the
+    // password's length (each round hashes it once or twice; see work.ts). At the longest
+    // max_password_bytes (4096) a verify costs about 130,000 units, far below the cap.
+    costCaps: { work: WORK_CAPS.md5 },
+    work: (parsed, passwordBytes) => iteratedWork('md5', 1000, 2 * passwordBytes + (parsed.data as Md5CryptData).salt.length + 16),
     identify: (hash) => hash.startsWith(ident),
     parse(hash): ParsedHash<Md5CryptData> {
       const m = pattern.exec(hash);
@@ -331,7 +335,14 @@ function shaCryptScheme(options: { name: string; ident: string; bits: 256 | 512;
   return {
     name,
     description: options.description,
-    costCaps: { rounds: SHA_CRYPT_ROUNDS_CAP },
+    costCaps: { rounds: SHA_CRYPT_ROUNDS_CAP, work: bits === 256 ? WORK_CAPS.sha256 : WORK_CAPS.sha512 },
+    // The longest round input is P + S + P + C (see shaCryptSteps). At the rounds cap the work cap
+    // admits passwords up to 143 bytes (sha512) and 99 bytes (sha256); at passlib's default
+    // rounds (656,000 and 535,000), up to 335 and 291 bytes.
+    work: (parsed, passwordBytes) => {
+      const { rounds, salt } = parsed.data as ShaCryptData;
+      return iteratedWork(bits === 256 ? 'sha256' : 'sha512', rounds, 2 * passwordBytes + salt.length + bits / 8);
+    },
     identify: (hash) => hash.startsWith(ident),
     parse(hash): ParsedHash<ShaCryptData> {
       const m = pattern.exec(hash);

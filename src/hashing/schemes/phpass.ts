@@ -20,6 +20,7 @@ import { Md5Message, md5StateToBytes } from '../md5-fast';
 import { blockCount, wasmIteration } from '../digest-wasm';
 import type { ParsedHash, Scheme, WrapSupport } from '../scheme';
 import { nodeSliceRounds, runAtOnce, runCooperatively, type Sliced } from '../sliced';
+import { WORK_CAPS, iteratedWork } from '../work';
 import { digest, UNMATCHABLE_CHECKSUM } from './raw';
 
 const encoder = new TextEncoder();
@@ -144,7 +145,10 @@ const PHPASS_PATTERN = /^\$([PH])\$([./0-9A-Za-z])([./0-9A-Za-z]{8})([./0-9A-Za-
 export const phpass: Scheme = {
   name: 'phpass',
   description: 'phpass portable hash $P$ / $H$: WordPress (before 6.8), phpBB3, Joomla 3 imports, many PHP apps',
-  costCaps: { rounds: PHPASS_LOG2_CAP },
+  costCaps: { rounds: PHPASS_LOG2_CAP, work: WORK_CAPS.md5 },
+  // Each iteration hashes the previous digest and the password (work.ts). At the log2 cap of 20
+  // the work cap admits passwords up to 359 bytes.
+  work: (parsed, passwordBytes) => iteratedWork('md5', 2 ** (parsed.data as PhpassData).log2, 16 + passwordBytes),
   identify: (hash) => hash.startsWith('$P$') || hash.startsWith('$H$'),
   parse(hash): ParsedHash<PhpassData> {
     const { ident, log2, salt, checksum } = parseSetting('phpass', hash, PHPASS_PATTERN);
@@ -222,7 +226,14 @@ async function computeDrupal(password: Uint8Array, parsed: ParsedHash): Promise<
 export const drupal7: Scheme = {
   name: 'drupal7',
   description: 'Drupal 7+ $S$ (phpass construction with SHA-512, 55 characters) and U$ re-hashed Drupal 6 MD5: Drupal 7 to 10 user tables',
-  costCaps: { rounds: DRUPAL_LOG2_CAP },
+  costCaps: { rounds: DRUPAL_LOG2_CAP, work: WORK_CAPS.sha512 },
+  // Each iteration hashes the previous digest and the input: the password, or its 32-character MD5
+  // for the U$ forms. At the log2 cap of 20 the work cap admits $S$ passwords up to 175 bytes.
+  work: (parsed, passwordBytes) => {
+    const { log2, upgraded, algorithm } = parsed.data as DrupalData;
+    const input = upgraded ? 32 : passwordBytes;
+    return iteratedWork(algorithm, 2 ** log2, (algorithm === 'sha512' ? 64 : 16) + input);
+  },
   identify: (hash) => hash.startsWith('$S$') || /^U\$[SPH]\$/.test(hash),
   parse(hash): ParsedHash<DrupalData> {
     const m = DRUPAL_PATTERN.exec(hash);

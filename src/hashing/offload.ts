@@ -1,0 +1,57 @@
+/**
+ * Legacy verifies off the event loop. The iterated legacy schemes (sha-crypt, yescrypt, bsdi,
+ * phpass, drupal7, md5-crypt, DES) compute in JavaScript/WebAssembly, not in a native library
+ * that has its own threads, so run inline they all share the event loop's one core. A runtime
+ * with threads plugs in a `VerifyOffload` that runs them elsewhere (on Node, the worker pool in
+ * pool-node.ts); the CryptContext still runs every offloaded verify inside a limiter slot, so the
+ * one hashing budget governs them like an argon2 hash.
+ *
+ * This module is runtime-free: the offloaded work is `verifyInline`, the very function a runtime
+ * without threads (the Worker entry) can call in place, so both paths compute with the same code.
+ */
+import { HashdError } from '../errors';
+import type { Registry } from './registry';
+import type { SchemeEnv, VerifyExtras } from './scheme';
+
+/** The schemes whose verify computes in JavaScript/WebAssembly for more than a trivial time. */
+export const OFFLOADED_SCHEMES: ReadonlySet<string> = new Set([
+  'sha512_crypt',
+  'sha256_crypt',
+  'kratos_sha512_crypt',
+  'kratos_sha256_crypt',
+  'md5_crypt',
+  'apr_md5_crypt',
+  'kratos_md5_crypt',
+  'yescrypt',
+  'bsdi_crypt',
+  'des_crypt',
+  'django_des_crypt',
+  'phpass',
+  'drupal7',
+]);
+
+/**
+ * One verify, as plain data that can cross a thread boundary: the scheme the policy chose (the
+ * string may have other candidates), the stored string (re-parsed where it runs: parsing is
+ * cheap and the parsed form holds no functions), and the password bytes.
+ */
+export interface VerifyTask {
+  scheme: string;
+  hash: string;
+  password: Uint8Array;
+  extras: VerifyExtras;
+}
+
+export interface VerifyOffload {
+  /** Does this offload take verifies of `scheme`? */
+  accepts(scheme: string): boolean;
+  /** Runs `task` to the end (the limiter drops work whose client left before it started). */
+  verify(task: VerifyTask): Promise<boolean>;
+}
+
+/** Runs a VerifyTask in the current thread: what the pool's threads run, and the inline path. */
+export async function verifyInline(registry: Registry, env: SchemeEnv, task: VerifyTask): Promise<boolean> {
+  const scheme = registry.get(task.scheme);
+  if (!scheme) throw new HashdError('unknown_hash_format', `scheme "${task.scheme}" is not registered`);
+  return scheme.verify(task.password, scheme.parse(task.hash), env, task.extras);
+}
