@@ -101,6 +101,8 @@ export interface DataDeps {
   env: SchemeEnv;
   /** Hashes the wrap job computes at once. */
   wrapConcurrency: number;
+  /** How long the wrap job's lease lasts without a renewal (default 30 s). */
+  wrapLeaseMs?: number;
   /**
    * Keys and TOTP: the master key ring (HASHD_KEYS, or the dev ring). Without it the Fernet key
    * and TOTP endpoints answer 503 `key_unavailable` naming HASHD_KEYS.
@@ -199,7 +201,7 @@ export function createApp(deps: AppDeps): AppType {
     v1.route('/', transferRoutes(common));
     v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
-    v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, ...(data.wrapLeaseMs !== undefined && { wrapLeaseMs: data.wrapLeaseMs }), maxBodyBytes: deps.maxBodyBytes }));
   }
   app.route('/v1', v1);
 
