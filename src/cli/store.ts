@@ -11,6 +11,8 @@ import type { Logger } from '../logger';
 import { importCredentials, type ImportFormat } from '../store/import';
 import { buildInventory } from '../store/inventory';
 import { startWrap } from '../store/wrap';
+import { systemClock } from '../clock';
+import { purgeExpired } from '../sessions/purge';
 
 export interface StoreCommandOptions {
   tenant?: string;
@@ -103,6 +105,15 @@ export async function inventoryCommand(options: StoreCommandOptions): Promise<nu
   return withStore(async ({ core, db }) => {
     const report = await buildInventory({ ...db.repositories(), crypt: core.crypt }, options.tenant ?? DEFAULT_TENANT);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  });
+}
+
+/** Deletes every expired session and dead one-time code (all tenants), in batches. */
+export async function purgeCommand(): Promise<number> {
+  return withStore(async ({ core, db }) => {
+    const result = await purgeExpired(db.repositories(), systemClock, { batchSize: core.config.purge.batchSize, maxBatches: Number.MAX_SAFE_INTEGER });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   });
 }

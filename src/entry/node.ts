@@ -13,6 +13,8 @@ import { PolicyError } from '../hashing/policy-config';
 import type { Repositories } from '../db/index';
 import { createMetrics } from '../metrics';
 import { openNodeDatabase } from './database-node';
+import { resolveOtpSecret } from './otp-secret-node';
+import { startPurgeJob } from './purge-node';
 import { createNodeLogger } from './logger-node';
 import { loadNodeKeyRing } from './keyring-node';
 import { withEarlyRefusal, type ServerLimits } from './overload-node';
@@ -84,10 +86,21 @@ async function start(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     logger,
     readiness: () => db.readiness(),
-    data: { repositories, registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency, wrapLeaseMs: config.wrapLeaseSeconds * 1000, keyRing },
+    data: {
+      repositories,
+      registry: core.registry,
+      env: core.env,
+      wrapConcurrency: config.hashConcurrency,
+      wrapLeaseMs: config.wrapLeaseSeconds * 1000,
+      sessions: config.sessions,
+      otp: config.otp,
+      otpSecret: resolveOtpSecret(config, logger),
+      keyRing,
+    },
     metrics,
     ...(config.ship.metricsToken !== undefined && { metricsToken: config.ship.metricsToken }),
   });
+  const purgeJob = startPurgeJob(() => db.repositories(), config.purge, logger);
   // A wrap job whose replica died is taken over here once its lease has run out.
   const stopWatchingLeases = watchWrapLeases({
     deps: () => ({ ...repositories(), crypt, registry: core.registry, env: core.env }),
@@ -156,6 +169,7 @@ async function start(): Promise<void> {
     stopping = true;
     stopWatchingLeases();
     logger.info({ signal }, 'draining');
+    purgeJob.stop();
     server.close(() => {
       void Promise.allSettled([db.close(), core.pool.close()]).finally(() => {
         logger.info({}, 'stopped');
