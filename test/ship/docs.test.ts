@@ -33,7 +33,7 @@ describe('GET /docs', () => {
       expect(asset.headers.get('content-security-policy')).toBe(DOCS_CSP);
       expect((await asset.arrayBuffer()).byteLength, ref).toBeGreaterThan(100);
     }
-    expect((await app.request('/docs/init.js').then((r) => r.text()))).toContain("url: '/openapi.json'");
+    expect(await (await app.request('/docs/init.js')).text()).toContain("url: '/openapi.json'");
   });
 
   it('serves only the listed assets', async () => {
