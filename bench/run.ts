@@ -8,6 +8,8 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { coreBench } from './core';
 import { edgeBench } from './edge';
 import { formatsBench } from './formats';
+import { memoryBench } from './memory';
+import { sessionsBench } from './sessions';
 import { storeBench } from './store';
 import { ROOT } from './lib';
 
@@ -30,6 +32,8 @@ function versionOf(pkg: string): string {
 const sections: { name: string; run: () => Promise<string> }[] = [
   { name: 'core', run: () => coreBench({ seconds, overloadSeconds: Math.max(seconds, 15) }) },
   { name: 'formats', run: () => formatsBench({ seconds: Math.max(0.5, seconds / 10) }) },
+  { name: 'memory', run: () => memoryBench({ seconds }) },
+  { name: 'sessions', run: () => sessionsBench({ seconds }) },
   { name: 'edge', run: () => edgeBench({ seconds: Math.max(2, seconds / 2) }) },
   { name: 'store', run: () => storeBench({ seconds, importRows: Number(flag('import-rows') ?? 1_000_000), wrapRows: Number(flag('wrap-rows') ?? 3000) }) },
 ];
