@@ -12,6 +12,7 @@ import { createApp } from '../app';
 import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
 import { openNodeDatabase } from './database-node';
+import { unreadableRows } from '../keys/rotate';
 import { loadNodeKeyRing } from './keyring-node';
 import { withEarlyRefusal, type ServerLimits } from './overload-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
@@ -65,6 +66,17 @@ async function start(): Promise<void> {
   }
   const db = await openNodeDatabase(config, logger);
   const { ring: keyRing } = await loadNodeKeyRing(config, logger);
+  if (keyRing) {
+    // Rows under a ring key id that HASHD_KEYS no longer lists cannot be read: say so at start.
+    // (Async, and failures ignored: with the database not reachable yet there is nothing to count.)
+    void (async () => unreadableRows(keyRing, db.repositories().ringRows))().then(
+      (unreadable) => {
+        if (unreadable.total > 0) logger.error({ rows: unreadable.total, byKeyId: unreadable.byKeyId }, 'encrypted rows under ring key ids missing from HASHD_KEYS cannot be read (503 key_unavailable)');
+        else logger.info({ ring: keyRing.ids }, 'key ring: every encrypted row is readable');
+      },
+      () => undefined,
+    );
+  }
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
