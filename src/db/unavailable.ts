@@ -35,6 +35,13 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
  */
 const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 
+/**
+ * Workers' sockets (cloudflare:sockets, under postgres.js' workerd build) fail with a bare Error
+ * that has no code, so these are matched by message: a refused or unroutable address, and a
+ * connection that dropped.
+ */
+const WORKERD_SOCKET_MESSAGES: readonly RegExp[] = [/^proxy request failed/, /^Network connection lost/, /^Stream was cancelled/];
+
 /** Deep enough for drizzle's wrapper around an AggregateError around socket errors. */
 const MAX_DEPTH = 6;
 
@@ -55,7 +62,7 @@ function check(err: unknown, depth: number, seen: Set<unknown>): boolean {
     if (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code)) return true;
     if (/^08[0-9A-Z]{3}$/.test(code)) return true;
   }
-  if (typeof message === 'string' && message === 'PGlite is closed') return true;
+  if (typeof message === 'string' && (message === 'PGlite is closed' || WORKERD_SOCKET_MESSAGES.some((m) => m.test(message)))) return true;
   if (check(cause, depth + 1, seen)) return true;
   if (Array.isArray(errors)) return errors.some((e) => check(e, depth + 1, seen));
   return false;

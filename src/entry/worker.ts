@@ -33,6 +33,7 @@ import { createRegistry } from '../hashing/registry';
 import type { SchemeEnv } from '../hashing/scheme';
 import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
 import type { Logger } from '../logger';
+import { createKeyRing } from '../keys/ring';
 import { guardRepositories } from '../store/guard';
 
 /** The part of Cloudflare's Hyperdrive binding hashd uses. */
@@ -132,8 +133,9 @@ async function edgeReadiness(hyperdrive: HyperdriveBinding): Promise<string | nu
     const latest = Number(rows[0]?.latest ?? 0);
     return latest >= LATEST_MIGRATION ? null : 'migrations not applied (run npx hashd migrate)';
   } catch (err) {
-    // 42P01: no migrations table at all.
-    return (err as { code?: string }).code === '42P01' ? 'migrations not applied (run npx hashd migrate)' : 'database unreachable';
+    // 42P01 / 3F000: no migrations table or schema at all (drizzle puts the driver's error in `cause`).
+    const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+    return code === '42P01' || code === '3F000' ? 'migrations not applied (run npx hashd migrate)' : 'database unreachable';
   } finally {
     await close().catch(() => undefined);
   }
@@ -145,25 +147,33 @@ interface Built {
   openClients: WeakMap<Request, (() => Promise<void>)[]>;
 }
 
-function build(env: WorkerEnv): Built {
+async function build(env: WorkerEnv): Promise<Built> {
   const vars = stringVars(env);
   const config = workerConfig(vars);
   const logger = consoleLogger(config.logLevel);
+  const random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+  // The master key ring from the HASHD_KEYS secret. A Worker has no data directory for a dev
+  // ring: without HASHD_KEYS the key and TOTP endpoints answer 503 key_unavailable.
+  const keyRing = config.ringKeys === undefined ? undefined : await createKeyRing(config.ringKeys, random);
+  if (keyRing === undefined && hyperdriveOf(env) !== undefined) {
+    logger.warn({}, 'HASHD_KEYS is not configured: TOTP and the Fernet key endpoints answer 503 key_unavailable (wrangler secret put HASHD_KEYS)');
+  }
   const registry = createRegistry(withEdgeSchemeNames(BUILTIN_SCHEMES));
   const schemeEnv: SchemeEnv = {
     backend: createEdgeBackend({ argon2Module, concurrency: config.hashConcurrency }),
-    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    randomBytes: random,
   };
   const limiter = createLimiter({ concurrency: config.hashConcurrency, maxQueue: config.hashQueue });
   const crypt = new CryptContext({ policy: config.policy, registry, env: schemeEnv, limiter });
   const openClients = new WeakMap<Request, (() => Promise<void>)[]>();
-  const hyperdrive = env.HYPERDRIVE;
+  const hyperdrive = hyperdriveOf(env);
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     clock: systemClock,
+    random,
     unavailable: EDGE_UNAVAILABLE,
     ...(hyperdrive && {
       readiness: () => edgeReadiness(hyperdrive),
@@ -178,10 +188,16 @@ function build(env: WorkerEnv): Built {
         registry,
         env: schemeEnv,
         wrapConcurrency: config.hashConcurrency,
+        keyRing,
       },
     }),
   });
   return { app, openClients };
+}
+
+function hyperdriveOf(env: WorkerEnv): HyperdriveBinding | undefined {
+  const binding = env.HYPERDRIVE as Partial<HyperdriveBinding> | undefined;
+  return typeof binding?.connectionString === 'string' ? (binding as HyperdriveBinding) : undefined;
 }
 
 const isolates = new WeakMap<object, Built | ConfigError | PolicyError>();
@@ -195,8 +211,11 @@ function misconfigured(err: ConfigError | PolicyError): Response {
 async function handle(request: Request, env: WorkerEnv, ctx: ExecutionContextLike): Promise<Response> {
   let built = isolates.get(env);
   if (built === undefined) {
+    // Only a finished build is shared: a promise made in one request and awaited by another
+    // would cross request contexts, which workerd does not allow. Two first requests that race
+    // both build (cheap: no I/O) and the last one is kept.
     try {
-      built = build(env);
+      built = await build(env);
     } catch (err) {
       if (!(err instanceof ConfigError || err instanceof PolicyError)) throw err;
       built = err;

@@ -77,16 +77,18 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh PostgreSQL database with hashd's migrations applied, dropped by `drop()`. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh PostgreSQL database with hashd's migrations applied (unless asked not to), dropped by `drop()`. */
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `hashd_edge_${randomBytes(6).toString('hex')}`;
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), poolMax: 1 });
-  await database.migrate();
-  await database.close();
+  if (options.migrate !== false) {
+    const database = await openDatabase({ url: url.toString(), poolMax: 1 });
+    await database.migrate();
+    await database.close();
+  }
   return {
     url: url.toString(),
     async drop() {
@@ -113,6 +115,18 @@ export interface StartOptions {
   vars?: Record<string, string>;
   /** The PostgreSQL URL the HYPERDRIVE binding points at; no binding when absent. */
   databaseUrl?: string;
+  /** A HYPERDRIVE binding that is a plain `{ connectionString }` object, bypassing Miniflare's proxy. */
+  rawHyperdrive?: string;
+}
+
+/**
+ * Miniflare's Hyperdrive binding insists on a password in the URL; the test server trusts
+ * loopback connections and ignores it.
+ */
+function withPassword(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (url.password === '') url.password = 'unused';
+  return url.toString();
 }
 
 export interface LocalWorkers {
@@ -138,8 +152,14 @@ export async function startWorkers(configs: Record<string, StartOptions>): Promi
     modulesRules: [{ type: 'CompiledWasm' as const, include: ['**/*.wasm'] }],
     compatibilityDate: compat.date,
     compatibilityFlags: compat.flags,
-    bindings: { LOG_LEVEL: 'info', HASHD_HASH_CONCURRENCY: '1', HASHD_POLICY: JSON.stringify({ ...TEST_POLICY, ...options.policy }), ...options.vars },
-    ...(options.databaseUrl !== undefined && { hyperdrives: { HYPERDRIVE: options.databaseUrl } }),
+    bindings: {
+      LOG_LEVEL: 'info',
+      HASHD_HASH_CONCURRENCY: '1',
+      HASHD_POLICY: JSON.stringify({ ...TEST_POLICY, ...options.policy }),
+      ...options.vars,
+      ...(options.rawHyperdrive !== undefined && { HYPERDRIVE: { connectionString: options.rawHyperdrive } }),
+    },
+    ...(options.databaseUrl !== undefined && { hyperdrives: { HYPERDRIVE: withPassword(options.databaseUrl) } }),
   }));
   const mf = new Miniflare({
     workers,
