@@ -20,6 +20,7 @@ import type { Logger } from './logger';
 import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
 import { healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
 import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
@@ -51,7 +52,34 @@ export interface AppDeps {
    * to run it instead) in the message and details.
    */
   unavailable?: readonly UnavailableEndpoint[];
+  /** Metrics (the Node entry's prom-client registry, src/metrics.ts); with them, GET /metrics. */
+  metrics?: AppMetrics;
+  /** The bearer token GET /metrics needs (HASHD_METRICS_TOKEN); unset: no token needed. */
+  metricsToken?: string;
 }
+
+/** One finished request, as the metrics see it: no path, no body, no header value. */
+export interface RequestRecord {
+  method: string;
+  /** The route template (`/v1/users/:userId/password`), or `unmatched`. */
+  route: string;
+  status: number;
+  seconds: number;
+  /** The error code of an error response. */
+  error?: string;
+}
+
+/** The metrics seam: the app reports requests and serves the exposition, nothing more. */
+export interface AppMetrics {
+  request(record: RequestRecord): void;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/**
+ * A caller's X-Request-Id is accepted when it looks like an id (UUIDs, hex, ULIDs, trace ids):
+ * anything else could inject text into log lines, so it is replaced by a fresh id.
+ */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface UnavailableEndpoint {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -110,24 +138,38 @@ export function createApp(deps: AppDeps): AppType {
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? cryptoRandomBytes;
 
+  const metrics = deps.metrics;
+
   app.use(async function requestLog(c, next) {
     const started = performance.now();
+    const given = c.req.header('x-request-id');
+    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : Array.from(random(16), (b) => b.toString(16).padStart(2, '0')).join('');
+    c.set('requestId', requestId);
     await next();
+    c.header('X-Request-Id', requestId);
+    const matched = c.req.routePath !== '/*';
+    // A request no route answered ends in a middleware's `/*` (or `/v1/*`): never its raw path,
+    // which may hold anything the caller typed.
+    const route = c.req.routePath.endsWith('*') ? 'unmatched' : c.req.routePath;
+    const seconds = (performance.now() - started) / 1000;
     const fields: Record<string, unknown> = {
+      requestId,
       method: c.req.method,
-      path: c.req.routePath === '/*' ? c.req.path : c.req.routePath,
+      path: matched ? c.req.routePath : c.req.path,
       status: c.res.status,
-      ms: Math.round((performance.now() - started) * 10) / 10,
+      ms: Math.round(seconds * 10_000) / 10,
     };
     const tenant = c.get('tenant');
     if (tenant) fields.tenant = tenant;
     const code = c.res.headers.get('x-hashd-error');
     if (code) fields.error = code;
+    metrics?.request({ method: c.req.method, route, status: c.res.status, seconds, ...(code && { error: code }) });
     if (c.res.status >= 500) logger.error(fields, 'request');
     else logger.info(fields, 'request');
   });
 
   app.route('/', healthRoutes({ readiness: deps.readiness ?? (async () => null) }));
+  if (metrics) app.route('/', metricsRoutes({ metrics, ...(deps.metricsToken !== undefined && { token: deps.metricsToken }) }));
 
   const v1 = createRouter();
   v1.use(apiKeyAuth(deps.apiKeys));
@@ -153,7 +195,7 @@ export function createApp(deps: AppDeps): AppType {
       return repos;
     };
     const common = { repositories, crypt: deps.crypt };
-    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, logger }));
     v1.route('/', transferRoutes(common));
     v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));

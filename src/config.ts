@@ -57,6 +57,8 @@ export interface ServiceConfig {
   // Keys and TOTP.
   /** HASHD_KEYS: the master key ring, first encrypts; undefined when not configured. */
   ringKeys: readonly RingKeyEntry[] | undefined;
+  /** Ship: TLS, metrics, shutdown (parseShipConfig). */
+  ship: ShipConfig;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +173,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
         'Configure HASHD_API_KEYS (npx hashd keys new TENANT) or set HASHD_ALLOW_INSECURE=1 to accept this by name.',
     );
   }
+  const ship = parseShipConfig(env, issues);
   // Keys and TOTP: the master key ring. Unset is allowed here; the entry decides (a generated dev
   // ring, or refusing the features that need one in production).
   const ringKeys = env.HASHD_KEYS !== undefined && env.HASHD_KEYS.trim() !== '' ? parseRingKeys(env.HASHD_KEYS, issues) : undefined;
@@ -201,5 +204,53 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     policy,
     policySource,
     ringKeys: ringKeys === undefined ? undefined : Object.freeze(ringKeys),
+    ship,
+  });
+}
+
+// ---- Ship: HTTPS and mutual TLS, metrics, graceful shutdown ----------------------------------
+
+/** A client certificate's subject common name that authenticates as a tenant (mutual TLS). */
+export interface CertificateTenant {
+  commonName: string;
+  tenant: string;
+  scope: KeyScope;
+}
+
+export interface ShipConfig {
+  /** TLS_CERT_FILE and TLS_KEY_FILE: HTTPS only. Both or neither. */
+  tls: { certFile: string; keyFile: string; clientCaFile: string | undefined } | undefined;
+  /** HASHD_TLS_CLIENT_TENANTS: `CN=tenant[:scope],…`; needs TLS_CLIENT_CA_FILE. */
+  certificateTenants: readonly CertificateTenant[];
+  /** HASHD_METRICS_TOKEN: the bearer token of GET /metrics; unset: open. */
+  metricsToken: string | undefined;
+  /** HASHD_SHUTDOWN_TIMEOUT_MS: how long in-flight requests may take to finish after SIGTERM. */
+  shutdownTimeoutMs: number;
+}
+
+export function parseShipConfig(env: Record<string, string | undefined>, issues: string[]): ShipConfig {
+  const certFile = env.TLS_CERT_FILE || undefined;
+  const keyFile = env.TLS_KEY_FILE || undefined;
+  const clientCaFile = env.TLS_CLIENT_CA_FILE || undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) issues.push('TLS_CERT_FILE and TLS_KEY_FILE: set both (HTTPS) or neither (plain HTTP)');
+  if (clientCaFile !== undefined && certFile === undefined) issues.push('TLS_CLIENT_CA_FILE: mutual TLS needs TLS_CERT_FILE and TLS_KEY_FILE');
+  const certificateTenants: CertificateTenant[] = [];
+  (env.HASHD_TLS_CLIENT_TENANTS ?? '').split(',').forEach((raw, i) => {
+    const item = raw.trim();
+    if (item === '') return;
+    const match = /^([A-Za-z0-9_.@-]{1,64})=([A-Za-z0-9_.-]{1,64})(?::(service|admin))?$/.exec(item);
+    if (!match) {
+      issues.push(`HASHD_TLS_CLIENT_TENANTS[${i}]: expected COMMON_NAME=TENANT or COMMON_NAME=TENANT:admin`);
+      return;
+    }
+    certificateTenants.push({ commonName: match[1] as string, tenant: match[2] as string, scope: (match[3] ?? 'service') as KeyScope });
+  });
+  if (certificateTenants.length > 0 && clientCaFile === undefined) issues.push('HASHD_TLS_CLIENT_TENANTS: needs TLS_CLIENT_CA_FILE (mutual TLS)');
+  const shutdownTimeoutMs = intVar(env, 'HASHD_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000, issues);
+  return Object.freeze({
+    tls: certFile !== undefined && keyFile !== undefined ? Object.freeze({ certFile, keyFile, clientCaFile }) : undefined,
+    certificateTenants: Object.freeze(certificateTenants),
+    metricsToken: env.HASHD_METRICS_TOKEN || undefined,
+    shutdownTimeoutMs,
   });
 }

@@ -36,6 +36,8 @@ export interface SwapCredentialInput {
    */
   salt?: string | null;
   pgUser?: string | null;
+  /** True for an upgrade on login: the same write records the login time (one round trip). */
+  loggedIn?: boolean;
 }
 
 /** One user's stored credential: read it, replace it, swap it after a verify, remove it. */
@@ -91,6 +93,7 @@ export function createCredentialRepository(database: Database, clock: Clock): Cr
           updatedAt: clock(),
           ...(input.salt === undefined ? {} : { salt: input.salt }),
           ...(input.pgUser === undefined ? {} : { pgUser: input.pgUser }),
+          ...(input.loggedIn === true && { lastLoginAt: clock() }),
         })
         // Under READ COMMITTED a concurrent writer's row is re-checked against this condition
         // after its commit, so a hash changed in between makes this update match nothing.

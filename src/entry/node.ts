@@ -7,12 +7,14 @@ import { setPriority } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import pino from 'pino';
 import { createApp } from '../app';
 import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
+import type { Repositories } from '../db/index';
+import { createMetrics } from '../metrics';
 import { openNodeDatabase } from './database-node';
 import { unreadableRows } from '../keys/rotate';
+import { createNodeLogger } from './logger-node';
 import { loadNodeKeyRing } from './keyring-node';
 import { withEarlyRefusal, type ServerLimits } from './overload-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
@@ -60,7 +62,7 @@ async function start(): Promise<void> {
     throw err;
   }
   const { config, crypt } = core;
-  const logger = pino({ level: config.logLevel, base: { service: 'hashd' } });
+  const logger = createNodeLogger({ level: config.logLevel });
   if (config.devMode) {
     logger.warn({ host: config.host }, 'dev mode: no HASHD_API_KEYS configured, every caller is accepted as tenant "default"');
   }
@@ -77,13 +79,25 @@ async function start(): Promise<void> {
       () => undefined,
     );
   }
+  const metrics = createMetrics({ limiterStats: () => crypt.limiter.stats(), databasePoolMax: db.database.kind === 'pglite' ? 1 : config.databasePoolMax });
+  metrics.instrumentCrypt(crypt);
+  // db.repositories() hands out one object once migrated; its instrumented view is made once.
+  const instrumented = new WeakMap<Repositories, Repositories>();
+  const repositories = (): Repositories => {
+    const repos = db.repositories();
+    let view = instrumented.get(repos);
+    if (view === undefined) instrumented.set(repos, (view = metrics.instrumentRepositories(repos)));
+    return view;
+  };
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     readiness: () => db.readiness(),
-    data: { repositories: () => db.repositories(), registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency, keyRing },
+    data: { repositories, registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency, keyRing },
+    metrics,
+    ...(config.ship.metricsToken !== undefined && { metricsToken: config.ship.metricsToken }),
   });
   // The first hash starts libuv's threadpool (and prepares the dummy hash for unknown users), so
   // the pool's threads exist when they are lowered below the event loop's priority.
@@ -100,6 +114,7 @@ async function start(): Promise<void> {
         return true;
       }
     },
+    onRefused: () => metrics.overloaded.inc(),
   });
   const server = createServer(
     {

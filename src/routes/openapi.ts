@@ -15,7 +15,8 @@ import type { AuthVariables } from './auth';
 import { validationError } from './body';
 import { errorResponse } from './schemas';
 
-export type RouterEnv = { Variables: AuthVariables };
+/** `requestId`: the request's id (X-Request-Id when well-formed, else a new one), set first. */
+export type RouterEnv = { Variables: AuthVariables & { requestId: string } };
 
 /** A sub-app whose validation failures are hashd's typed errors (see defaultHook). */
 export function createRouter(): OpenAPIHono<RouterEnv> {

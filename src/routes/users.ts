@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { Repositories } from '../db/index';
 import type { CryptContext } from '../hashing/crypt-context';
+import type { Logger } from '../logger';
 import { login } from '../store/login';
 import { jsonBody } from './body';
 import { createRouter, defineRoute } from './openapi';
@@ -17,6 +18,8 @@ export interface UserRoutesDeps {
   repositories: (c: Context) => Repositories;
   crypt: CryptContext;
   maxBodyBytes: number;
+  /** Where login reports stored hashes it cannot use and upgrades it had to skip. */
+  logger?: Logger;
 }
 
 /** Asks for the request's repositories first, so an unavailable database answers before the body is read. */
@@ -45,18 +48,16 @@ export const loginRoute = defineRoute({
   tags: ['users'],
   summary: 'Check a password against the stored hash, upgrading it when outdated',
   description:
-    'A valid login whose stored hash needs a rehash replaces it by compare-and-swap on the verified hash (a password change in between wins: then `upgraded: false`). An unknown user answers like a wrong password, after the same work.',
+    'A valid login whose stored hash needs a rehash replaces it by compare-and-swap on the verified hash (a password change in between wins: then `upgraded: false`). ' +
+    'Every login costs at least one verify at the policy default, whoever the user is: an unknown user, a weak legacy hash (right or wrong password) and a default hash answer after the same work. ' +
+    'A stored hash that cannot be used (a scheme the policy no longer accepts, malformed, costs above the caps, a locked-account marker) answers `valid: false` like a wrong password; the operator sees it in the logs and the inventory. ' +
+    'A valid login never fails because of its upgrade: when the new hash is refused (overload) or its write fails, the answer is `valid: true, upgraded: false` and the next login upgrades.',
   request: { body: { required: true, content: { 'application/json': { schema: loginRequest } } } },
   responses: { 200: { description: 'Result', content: { 'application/json': { schema: loginResponse } } } },
   errors: [
     ...JSON_BODY_ERRORS,
     'invalid_password_encoding',
     'password_too_long',
-    'unknown_hash_format',
-    'malformed_hash',
-    'hash_cost_exceeds_cap',
-    'scheme_not_allowed',
-    'missing_hash_input',
     'overloaded',
     'database_unavailable',
   ],
@@ -73,7 +74,7 @@ export const deleteUserRoute = defineRoute({
 });
 
 export function userRoutes(deps: UserRoutesDeps) {
-  const { repositories, crypt, maxBodyBytes } = deps;
+  const { repositories, crypt, maxBodyBytes, logger } = deps;
   const database = databaseGate(repositories);
   return createRouter()
     .openapi({ ...setPasswordRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
@@ -90,6 +91,6 @@ export function userRoutes(deps: UserRoutesDeps) {
     })
     .openapi({ ...loginRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
       const body = c.req.valid('json');
-      return c.json(await login({ ...repositories(c), crypt }, c.get('tenant'), body.userId, body.password, c.req.raw.signal), 200);
+      return c.json(await login({ ...repositories(c), crypt, ...(logger && { logger }) }, c.get('tenant'), body.userId, body.password, c.req.raw.signal), 200);
     });
 }
