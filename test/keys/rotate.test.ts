@@ -117,5 +117,6 @@ describe('hashd keys rotate (CLI)', () => {
     expect(JSON.parse(stdout)).toMatchObject({ primary: 'k2', rewritten: 5, unavailable: 0, failed: 0, rowsByRingKey: { k2: 5 } });
     expect(stdout + stderr).not.toContain(k1.slice(3));
     expect(stdout + stderr).not.toContain(k2.slice(3));
-  });
+    // Two PGlite opens and a CLI process start: minutes on a loaded 2-core machine.
+  }, 240_000);
 });
