@@ -45,6 +45,8 @@ export interface ServiceConfig {
     maxRequestsPerSocket: number;
     listenBacklog: number;
   }>;
+  /** Performance: the embedded PGlite's shared_buffers, in MiB. */
+  pgliteSharedBuffersMb: number;
   maxBodyBytes: number;
   logLevel: string;
   databaseUrl: string | undefined;
@@ -166,6 +168,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     maxRequestsPerSocket: intVar(env, 'HASHD_MAX_REQUESTS_PER_SOCKET', 0, 0, 1_000_000, issues),
     listenBacklog: intVar(env, 'HASHD_LISTEN_BACKLOG', 511, 1, 65_535, issues),
   };
+  const pgliteSharedBuffersMb = intVar(env, 'HASHD_PGLITE_SHARED_BUFFERS_MB', 16, 1, 4096, issues);
   const devMode = apiKeys.length === 0;
   if (devMode && !isLoopbackHost(host) && !allowInsecure) {
     issues.push(
@@ -196,6 +199,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     hashQueue,
     hashNice,
     server: Object.freeze(server),
+    pgliteSharedBuffersMb,
     maxBodyBytes,
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,
