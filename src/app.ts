@@ -17,6 +17,7 @@ import type { Registry } from './hashing/registry';
 import type { SchemeEnv } from './hashing/scheme';
 import type { KeyRing } from './keys/ring';
 import type { Logger } from './logger';
+import { DEFAULT_OTP_SETTINGS, DEFAULT_SESSION_SETTINGS, type OtpSettings, type SessionSettings } from './sessions/settings';
 import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
 import { healthRoutes } from './routes/health';
@@ -26,6 +27,8 @@ import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
 import { totpRoutes } from './routes/totp';
 import { transferRoutes } from './routes/transfer';
+import { otpRoutes } from './routes/otp';
+import { sessionRoutes } from './routes/sessions';
 import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
 
@@ -101,6 +104,12 @@ export interface DataDeps {
   env: SchemeEnv;
   /** Hashes the wrap job computes at once. */
   wrapConcurrency: number;
+  /** Session lifetimes (default: DEFAULT_SESSION_SETTINGS). */
+  sessions?: SessionSettings;
+  /** One-time code lifetimes, attempts and issuance limit (default: DEFAULT_OTP_SETTINGS). */
+  otp?: OtpSettings;
+  /** The server secret of one-time codes (sessions/otp-secret.ts); without it /v1/otp answers 503 key_unavailable. */
+  otpSecret?: Uint8Array | undefined;
   /**
    * Keys and TOTP: the master key ring (HASHD_KEYS, or the dev ring). Without it the Fernet key
    * and TOTP endpoints answer 503 `key_unavailable` naming HASHD_KEYS.
@@ -122,6 +131,8 @@ type V1Schema =
   | ExtractSchema<ReturnType<typeof tokenRoutes>>
   | ExtractSchema<ReturnType<typeof userRoutes>>
   | ExtractSchema<ReturnType<typeof transferRoutes>>
+  | ExtractSchema<ReturnType<typeof sessionRoutes>>
+  | ExtractSchema<ReturnType<typeof otpRoutes>>
   | ExtractSchema<ReturnType<typeof adminRoutes>>
   | ExtractSchema<ReturnType<typeof keyRoutes>>
   | ExtractSchema<ReturnType<typeof totpRoutes>>;
@@ -195,7 +206,10 @@ export function createApp(deps: AppDeps): AppType {
       return repos;
     };
     const common = { repositories, crypt: deps.crypt };
-    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, logger }));
+    const sessionSettings = data.sessions ?? DEFAULT_SESSION_SETTINGS;
+    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, clock, random, sessionSettings, logger }));
+    v1.route('/', sessionRoutes({ repositories, clock, random, settings: sessionSettings, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', otpRoutes({ repositories, clock, random, settings: data.otp ?? DEFAULT_OTP_SETTINGS, secret: data.otpSecret, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', transferRoutes(common));
     v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));

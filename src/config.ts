@@ -7,8 +7,19 @@
  */
 import { PolicyError, applyPolicyEnv, parsePolicyText, resolvePolicy, type ResolvedPolicy } from './hashing/policy-config';
 import type { Registry } from './hashing/registry';
-import { fromHex } from './hashing/encoding';
+import { fromBase64, fromBase64Url, fromHex } from './hashing/encoding';
 import { parseRingKeys, type RingKeyEntry } from './keys/ring';
+import {
+  DEFAULT_OTP_SETTINGS,
+  DEFAULT_PURGE_SETTINGS,
+  DEFAULT_SESSION_SETTINGS,
+  OTP_MIN_TTL_SECONDS,
+  SESSION_MIN_IDLE_SECONDS,
+  SESSION_MIN_TTL_SECONDS,
+  type OtpSettings,
+  type PurgeSettings,
+  type SessionSettings,
+} from './sessions/settings';
 
 /**
  * What a caller key may do. A `service` key is what a login backend holds: hash, verify, login,
@@ -56,6 +67,12 @@ export interface ServiceConfig {
   policy: ResolvedPolicy;
   /** Where the policy came from: a file path, or "built-in". */
   policySource: string;
+  // Sessions and one-time codes.
+  sessions: SessionSettings;
+  otp: OtpSettings;
+  /** HASHD_OTP_SECRET decoded; undefined when unset (see sessions/otp-secret.ts). */
+  otpSecret: Uint8Array | undefined;
+  purge: PurgeSettings;
   // Keys and TOTP.
   /** HASHD_KEYS: the master key ring, first encrypts; undefined when not configured. */
   ringKeys: readonly RingKeyEntry[] | undefined;
@@ -146,6 +163,44 @@ export function loadPolicy(options: LoadConfigOptions): { policy: ResolvedPolicy
   return { policy: resolvePolicy(merged, options.registry), source: path ?? 'built-in' };
 }
 
+/**
+ * Sessions, one-time codes and their housekeeping (the sessions block). The secret is only
+ * decoded and checked here; whether its absence is allowed is decided by otpSecret().
+ */
+function loadSessionConfig(env: Record<string, string | undefined>, issues: string[]): Pick<ServiceConfig, 'sessions' | 'otp' | 'otpSecret' | 'purge'> {
+  const year = 365 * 86_400;
+  const maxTtl = intVar(env, 'HASHD_SESSION_MAX_TTL_SECONDS', DEFAULT_SESSION_SETTINGS.maxTtlSeconds, SESSION_MIN_TTL_SECONDS, year, issues);
+  const sessions: SessionSettings = {
+    maxTtlSeconds: maxTtl,
+    defaultTtlSeconds: intVar(env, 'HASHD_SESSION_TTL_SECONDS', Math.min(DEFAULT_SESSION_SETTINGS.defaultTtlSeconds, maxTtl), SESSION_MIN_TTL_SECONDS, maxTtl, issues),
+    defaultIdleSeconds: intVar(env, 'HASHD_SESSION_IDLE_SECONDS', Math.min(DEFAULT_SESSION_SETTINGS.defaultIdleSeconds, maxTtl), 0, maxTtl, issues),
+  };
+  if (sessions.defaultIdleSeconds !== 0 && sessions.defaultIdleSeconds < SESSION_MIN_IDLE_SECONDS) {
+    issues.push(`HASHD_SESSION_IDLE_SECONDS: must be 0 (no idle timeout) or at least ${SESSION_MIN_IDLE_SECONDS}`);
+  }
+  const otpMaxTtl = intVar(env, 'HASHD_OTP_MAX_TTL_SECONDS', DEFAULT_OTP_SETTINGS.maxTtlSeconds, OTP_MIN_TTL_SECONDS, 86_400, issues);
+  const otp: OtpSettings = {
+    maxTtlSeconds: otpMaxTtl,
+    defaultTtlSeconds: intVar(env, 'HASHD_OTP_TTL_SECONDS', Math.min(DEFAULT_OTP_SETTINGS.defaultTtlSeconds, otpMaxTtl), OTP_MIN_TTL_SECONDS, otpMaxTtl, issues),
+    attempts: DEFAULT_OTP_SETTINGS.attempts,
+    issueLimit: intVar(env, 'HASHD_OTP_ISSUE_LIMIT', DEFAULT_OTP_SETTINGS.issueLimit, 1, 1000, issues),
+    issueWindowSeconds: intVar(env, 'HASHD_OTP_ISSUE_WINDOW_SECONDS', DEFAULT_OTP_SETTINGS.issueWindowSeconds, 1, 86_400, issues),
+  };
+  let otpSecret: Uint8Array | undefined;
+  const rawSecret = env.HASHD_OTP_SECRET;
+  if (rawSecret !== undefined && rawSecret !== '') {
+    const decoded = fromBase64(rawSecret.trim()) ?? fromBase64Url(rawSecret.trim());
+    // Never echo the value: it is a secret.
+    if (decoded === null || decoded.byteLength < 32) issues.push('HASHD_OTP_SECRET: must be the base64 of at least 32 random bytes (openssl rand -base64 32)');
+    else otpSecret = decoded;
+  }
+  const purge: PurgeSettings = {
+    intervalSeconds: intVar(env, 'HASHD_PURGE_INTERVAL_SECONDS', DEFAULT_PURGE_SETTINGS.intervalSeconds, 0, 86_400, issues),
+    batchSize: intVar(env, 'HASHD_PURGE_BATCH', DEFAULT_PURGE_SETTINGS.batchSize, 1, 100_000, issues),
+  };
+  return { sessions, otp, otpSecret, purge };
+}
+
 export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   const { env } = options;
   const issues: string[] = [];
@@ -170,6 +225,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   };
   const pgliteSharedBuffersMb = intVar(env, 'HASHD_PGLITE_SHARED_BUFFERS_MB', 16, 1, 4096, issues);
   const devMode = apiKeys.length === 0;
+  const sessionConfig = loadSessionConfig(env, issues);
   if (devMode && !isLoopbackHost(host) && !allowInsecure) {
     issues.push(
       `HOST=${host}: no HASHD_API_KEYS are configured, so every caller would be accepted; refusing to listen beyond loopback. ` +
@@ -207,6 +263,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     dataDir: env.HASHD_DATA_DIR || './data',
     policy,
     policySource,
+    ...sessionConfig,
     ringKeys: ringKeys === undefined ? undefined : Object.freeze(ringKeys),
     ship,
   });

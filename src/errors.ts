@@ -33,6 +33,9 @@ export const ERROR_STATUS = {
   scheme_verify_only: 422,
   password_too_long_for_scheme: 422,
   missing_hash_input: 422,
+  // Sessions and one-time codes (sessions helper).
+  // 429: too many codes issued for one user and purpose (Retry-After says when to try again).
+  rate_limited: 429,
   // hardening-inputs: a password the scheme cannot hash faithfully (bcrypt and a NUL character).
   password_not_allowed_for_scheme: 422,
   // 422 (edge): what a Worker cannot do. The scheme or cost needs the Node service

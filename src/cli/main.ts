@@ -11,7 +11,7 @@ import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
 import { ConfigError } from '../config';
 import { HashdError } from '../errors';
 import { newApiKey } from './keys';
-import { importCommand, inventoryCommand, keysRotateCommand, migrateCommand, wrapCommand, type StoreCommandOptions } from './store';
+import { importCommand, inventoryCommand, keysRotateCommand, migrateCommand, purgeCommand, wrapCommand, type StoreCommandOptions } from './store';
 
 const USAGE = `usage:
   hashd policy check FILE     validate a policy file (TOML or JSON) without starting the server
@@ -25,6 +25,7 @@ const USAGE = `usage:
                               wrap every weak stored hash in argon2id (resumable)
   hashd inventory [--tenant T]
                               stored credentials by scheme, cost, rehash need and upgrades
+  hashd purge                 delete expired sessions and one-time codes (every tenant)
 The store commands use DATABASE_URL, else PGlite under HASHD_DATA_DIR (default ./data).
 `;
 
@@ -138,13 +139,14 @@ async function main(argv: string[]): Promise<number> {
       throw err;
     }
   }
-  if (command === 'migrate' || command === 'import' || command === 'wrap' || command === 'inventory') {
+  if (command === 'migrate' || command === 'import' || command === 'wrap' || command === 'inventory' || command === 'purge') {
     const { positional, options } = flags(argv.slice(1));
     try {
       const opts = storeOptions(options);
       if (command === 'migrate') return await migrateCommand();
       if (command === 'wrap') return await wrapCommand(opts);
       if (command === 'inventory') return await inventoryCommand(opts);
+      if (command === 'purge') return await purgeCommand();
       if (!positional[0]) {
         process.stderr.write(USAGE);
         return 2;

@@ -13,6 +13,8 @@ import { loadNodeKeyRing } from '../entry/keyring-node';
 import { rotateRing } from '../keys/rotate';
 import { buildInventory } from '../store/inventory';
 import { startWrap } from '../store/wrap';
+import { systemClock } from '../clock';
+import { purgeExpired } from '../sessions/purge';
 
 export interface StoreCommandOptions {
   tenant?: string;
@@ -132,5 +134,14 @@ export async function keysRotateCommand(options: { batchSize?: number }): Promis
       `${JSON.stringify({ primary: ring.primaryId, rewritten: result.rewritten, unavailable: result.unavailable, failed: result.failed, rowsByRingKey: perKey, bySlot: result.counts }, null, 2)}\n`,
     );
     return result.unavailable + result.failed > 0 ? 1 : 0;
+  });
+}
+
+/** Deletes every expired session and dead one-time code (all tenants), in batches. */
+export async function purgeCommand(): Promise<number> {
+  return withStore(async ({ core, db }) => {
+    const result = await purgeExpired(db.repositories(), systemClock, { batchSize: core.config.purge.batchSize, maxBatches: Number.MAX_SAFE_INTEGER });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
   });
 }

@@ -25,7 +25,10 @@ export {
 export type { Database, DatabaseKind, HashdDb } from './database.ts';
 export { createInventoryRepository, type Inventory, type InventoryRepository, type SchemeCount, type UpgradeDay } from './inventory.ts';
 export { createJobRepository, type FinalJobState, type JobProgress, type JobRepository, type NewJob } from './jobs.ts';
+export { createOtpRepository, type IssueCodeInput, type IssueResult, type OtpRepository, type SpentAttempt } from './otp.ts';
 export { createRepositories, type Repositories } from './repositories.ts';
+export { type OtpCodeRow, type SessionRow } from './schema-sessions.ts';
+export { createSessionRepository, type NewSession, type SessionRepository } from './sessions.ts';
 export {
   createFernetKeyRepository,
   createRingRowRepository,

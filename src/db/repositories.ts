@@ -17,6 +17,8 @@ import { createInventoryRepository, type InventoryRepository } from './inventory
 import { createJobRepository, type JobRepository } from './jobs.ts';
 import { createFernetKeyRepository, createRingRowRepository, type FernetKeyRepository, type RingRowRepository } from './keys.ts';
 import { createTotpRepository, type TotpRepository } from './totp.ts';
+import { createOtpRepository, type OtpRepository } from './otp.ts';
+import { createSessionRepository, type SessionRepository } from './sessions.ts';
 
 export interface Repositories {
   credentials: CredentialRepository;
@@ -27,6 +29,8 @@ export interface Repositories {
   fernetKeys: FernetKeyRepository;
   ringRows: RingRowRepository;
   totp: TotpRepository;
+  sessions: SessionRepository;
+  otp: OtpRepository;
 }
 
 export function createRepositories(database: Database, clock: Clock): Repositories {
@@ -39,5 +43,7 @@ export function createRepositories(database: Database, clock: Clock): Repositori
     fernetKeys: createFernetKeyRepository(database, clock),
     ringRows: createRingRowRepository(database),
     totp: createTotpRepository(database, clock),
+    sessions: createSessionRepository(database, clock),
+    otp: createOtpRepository(database, clock),
   };
 }

@@ -14,6 +14,8 @@ import type { Repositories } from '../db/index';
 import { createMetrics } from '../metrics';
 import { openNodeDatabase } from './database-node';
 import { unreadableRows } from '../keys/rotate';
+import { resolveOtpSecret } from './otp-secret-node';
+import { startPurgeJob } from './purge-node';
 import { createNodeLogger } from './logger-node';
 import { loadNodeKeyRing } from './keyring-node';
 import { withEarlyRefusal, type ServerLimits } from './overload-node';
@@ -95,10 +97,20 @@ async function start(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     logger,
     readiness: () => db.readiness(),
-    data: { repositories, registry: core.registry, env: core.env, wrapConcurrency: config.hashConcurrency, keyRing },
+    data: {
+      repositories,
+      registry: core.registry,
+      env: core.env,
+      wrapConcurrency: config.hashConcurrency,
+      sessions: config.sessions,
+      otp: config.otp,
+      otpSecret: resolveOtpSecret(config, logger),
+      keyRing,
+    },
     metrics,
     ...(config.ship.metricsToken !== undefined && { metricsToken: config.ship.metricsToken }),
   });
+  const purgeJob = startPurgeJob(() => db.repositories(), config.purge, logger);
   // The first hash starts libuv's threadpool (and prepares the dummy hash for unknown users), so
   // the pool's threads exist when they are lowered below the event loop's priority.
   await crypt.dummyVerify('warm-up');
@@ -159,6 +171,7 @@ async function start(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
+    purgeJob.stop();
     server.close(() => {
       void Promise.allSettled([db.close(), core.pool.close()]).finally(() => {
         logger.info({}, 'stopped');

@@ -4,20 +4,27 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import type { Clock, RandomBytes } from '../clock';
 import type { Repositories } from '../db/index';
 import type { CryptContext } from '../hashing/crypt-context';
+import { createSession } from '../sessions/sessions';
+import type { SessionSettings } from '../sessions/settings';
 import type { Logger } from '../logger';
 import { login } from '../store/login';
 import { jsonBody } from './body';
 import { createRouter, defineRoute } from './openapi';
 import { capacityGate, JSON_BODY_ERRORS } from './passwords';
 import { loginRequest, loginResponse, setPasswordRequest, userIdField } from './schemas';
+import { createdSessionSchema, resolveSessionOptions, sessionOptions, sessionView } from './sessions';
 
 export interface UserRoutesDeps {
   /** The request's repositories (throws 503 database_unavailable when the database cannot serve). */
   repositories: (c: Context) => Repositories;
   crypt: CryptContext;
   maxBodyBytes: number;
+  clock: Clock;
+  random: RandomBytes;
+  sessionSettings: SessionSettings;
   /** Where login reports stored hashes it cannot use and upgrades it had to skip. */
   logger?: Logger;
 }
@@ -32,12 +39,30 @@ export function databaseGate(repositories: (c: Context) => Repositories): Middle
 
 const userParams = z.object({ userId: userIdField });
 
+/**
+ * Sessions at the route layer (the sessions work): a password change revokes the user's sessions
+ * unless asked not to, and a valid login can start a session. The caller cannot hand in a token
+ * to adopt (the bodies are strict objects): a login session is always a fresh one.
+ */
+const setPasswordWithSessions = setPasswordRequest
+  .extend({ keepSessions: z.boolean().optional().meta({ description: "Keep the user's sessions (default: a password change revokes them all)." }) })
+  .meta({ id: 'SetPasswordRequest' });
+
+const loginWithSession = loginRequest
+  .extend({ session: z.boolean().optional().meta({ description: 'Start a session when the password is valid.' }), ...sessionOptions })
+  .meta({ id: 'LoginRequest' });
+
+const loginWithSessionResponse = loginResponse
+  .extend({ session: createdSessionSchema.optional().meta({ description: 'Present when `session: true` was asked and the password is valid.' }) })
+  .meta({ id: 'LoginResponse' });
+
 export const setPasswordRoute = defineRoute({
   method: 'put',
   path: '/users/{userId}/password',
   tags: ['users'],
   summary: "Set a user's password (hashed with the policy default and stored)",
-  request: { params: userParams, body: { required: true, content: { 'application/json': { schema: setPasswordRequest } } } },
+  description: "Revokes every session of the user unless the body says `keepSessions: true`.",
+  request: { params: userParams, body: { required: true, content: { 'application/json': { schema: setPasswordWithSessions } } } },
   responses: { 204: { description: 'Stored' } },
   errors: [...JSON_BODY_ERRORS, 'invalid_password_encoding', 'password_too_long', 'overloaded', 'database_unavailable'],
 });
@@ -52,8 +77,8 @@ export const loginRoute = defineRoute({
     'Every login costs at least one verify at the policy default, whoever the user is: an unknown user, a weak legacy hash (right or wrong password) and a default hash answer after the same work. ' +
     'A stored hash that cannot be used (a scheme the policy no longer accepts, malformed, costs above the caps, a locked-account marker) answers `valid: false` like a wrong password; the operator sees it in the logs and the inventory. ' +
     'A valid login never fails because of its upgrade: when the new hash is refused (overload) or its write fails, the answer is `valid: true, upgraded: false` and the next login upgrades.',
-  request: { body: { required: true, content: { 'application/json': { schema: loginRequest } } } },
-  responses: { 200: { description: 'Result', content: { 'application/json': { schema: loginResponse } } } },
+  request: { body: { required: true, content: { 'application/json': { schema: loginWithSession } } } },
+  responses: { 200: { description: 'Result', content: { 'application/json': { schema: loginWithSessionResponse } } } },
   errors: [
     ...JSON_BODY_ERRORS,
     'invalid_password_encoding',
@@ -67,30 +92,48 @@ export const deleteUserRoute = defineRoute({
   method: 'delete',
   path: '/users/{userId}',
   tags: ['users'],
-  summary: 'Remove everything stored for a user',
+  summary: 'Remove everything stored for a user (credential, sessions, one-time codes)',
   request: { params: userParams },
   responses: { 204: { description: 'Removed (also when nothing was stored)' } },
   errors: ['unauthorized', 'invalid_request', 'database_unavailable'],
 });
 
 export function userRoutes(deps: UserRoutesDeps) {
-  const { repositories, crypt, maxBodyBytes, logger } = deps;
+  const { repositories, crypt, maxBodyBytes, clock, random, sessionSettings, logger } = deps;
   const database = databaseGate(repositories);
   return createRouter()
     .openapi({ ...setPasswordRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
       const { userId } = c.req.valid('param');
-      const { hash, scheme } = await crypt.hash(c.req.valid('json').password, { signal: c.req.raw.signal });
-      await repositories(c).credentials.set(c.get('tenant'), userId, { hash, scheme, salt: null, pgUser: null, source: 'set' });
+      const body = c.req.valid('json');
+      const { hash, scheme } = await crypt.hash(body.password, { signal: c.req.raw.signal });
+      const repos = repositories(c);
+      await repos.credentials.set(c.get('tenant'), userId, { hash, scheme, salt: null, pgUser: null, source: 'set' });
+      // After the new hash is in: a session made with the old password before this point is
+      // revoked. If the revoke fails the call fails (503) and a retry revokes.
+      if (body.keepSessions !== true) await repos.sessions.revokeUser(c.get('tenant'), userId);
       return c.body(null, 204);
     })
     .openapi({ ...deleteUserRoute, middleware: [database] }, async (c) => {
-      await repositories(c).credentials.remove(c.get('tenant'), c.req.valid('param').userId);
+      const repos = repositories(c);
+      const tenant = c.get('tenant');
+      const { userId } = c.req.valid('param');
+      // Sessions and codes first: a failure half-way leaves a user who can still log in again,
+      // never a live session of a deleted user.
+      await repos.sessions.revokeUser(tenant, userId);
+      await repos.otp.removeUser(tenant, userId);
       // Keys and TOTP: the user's TOTP and recovery codes go with the user.
-      await repositories(c).totp.remove(c.get('tenant'), c.req.valid('param').userId);
+      await repos.totp.remove(tenant, userId);
+      await repos.credentials.remove(tenant, userId);
       return c.body(null, 204);
     })
     .openapi({ ...loginRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
       const body = c.req.valid('json');
-      return c.json(await login({ ...repositories(c), crypt, ...(logger && { logger }) }, c.get('tenant'), body.userId, body.password, c.req.raw.signal), 200);
+      // Bounds first, so a bad session option is a 400 before any hashing.
+      const options = body.session === true ? resolveSessionOptions(sessionSettings, body) : undefined;
+      const repos = repositories(c);
+      const result = await login({ ...repos, crypt, ...(logger && { logger }) }, c.get('tenant'), body.userId, body.password, c.req.raw.signal);
+      if (!result.valid || options === undefined) return c.json(result, 200);
+      const session = await createSession({ sessions: repos.sessions, clock, random }, c.get('tenant'), { userId: body.userId, ...options });
+      return c.json({ ...result, session: sessionView(session) }, 200);
     });
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createApp } from '../../src/app';
 import { parseApiKeys } from '../../src/config';
 import { systemClock, type Clock } from '../../src/clock';
+import type { DataDeps } from '../../src/app';
 import type { KeyRing } from '../../src/keys/ring';
 import { createRepositories, type Database, type Repositories } from '../../src/db/index';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
@@ -25,6 +26,9 @@ export const KEYS = {
 /** The configuration entry name (tenant[:scope]) of each test key: acme and beta hold admin keys. */
 const ENTRY_NAMES: Record<keyof typeof KEYS, string> = { acme: 'acme:admin', beta: 'beta:admin', acmeService: 'acme' };
 
+/** The one-time code secret of the test apps (a fixed test value, never a real one). */
+export const TEST_OTP_SECRET = new Uint8Array(32).fill(7);
+
 export interface StoreApp {
   app: ReturnType<typeof createApp>;
   /** The repositories the app uses (guarded), for tests that look at stored rows. */
@@ -37,7 +41,16 @@ export interface StoreApp {
 
 export function makeStoreApp(
   database: Database,
-  options: { policy?: PolicyFile; readiness?: () => Promise<string | null>; repositories?: () => Repositories; keyRing?: KeyRing; clock?: Clock } = {},
+  options: {
+    policy?: PolicyFile;
+    readiness?: () => Promise<string | null>;
+    repositories?: () => Repositories;
+    /** The app's and the repositories' clock (sessions and codes expire by it). */
+    clock?: Clock;
+    /** Extra data settings (session and code settings, the OTP secret). */
+    keyRing?: KeyRing;
+    data?: Partial<Pick<DataDeps, 'sessions' | 'otp' | 'otpSecret'>>;
+  } = {},
 ): StoreApp {
   const logs: string[] = [];
   const { crypt } = makeCrypt(options.policy, { concurrency: 2, maxQueue: 100_000 });
@@ -56,8 +69,8 @@ export function makeStoreApp(
     maxBodyBytes: 64 * 1024,
     logger: memoryLogger(logs),
     ...(options.readiness && { readiness: options.readiness }),
-    ...(options.clock && { clock: options.clock }),
-    data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2, keyRing: options.keyRing },
+    clock,
+    data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2, keyRing: options.keyRing, otpSecret: TEST_OTP_SECRET, ...options.data },
   });
   return {
     app,
