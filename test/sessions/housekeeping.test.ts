@@ -1,0 +1,143 @@
+/**
+ * Housekeeping and configuration of sessions and codes: the purge deletes expired sessions and
+ * dead codes in bounded batches on both backends and leaves live rows alone; the session and OTP
+ * settings are validated at start; the OTP server secret comes from HASHD_OTP_SECRET, else (dev
+ * mode only) from a file generated once per data directory, never logged.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cryptoRandomBytes } from '../../src/clock';
+import { ConfigError, loadConfig, type ServiceConfig } from '../../src/config';
+import { createRepositories, type Database, type Repositories } from '../../src/db/index';
+import { resolveOtpSecret } from '../../src/entry/otp-secret-node';
+import { issueCode } from '../../src/sessions/otp';
+import { otpSecret } from '../../src/sessions/otp-secret';
+import { purgeExpired } from '../../src/sessions/purge';
+import { createSession } from '../../src/sessions/sessions';
+import { DEFAULT_OTP_SETTINGS, DEFAULT_SESSION_SETTINGS } from '../../src/sessions/settings';
+import { backends, manualClock, openFresh } from '../db/_backends';
+import { memoryLogger } from '../routes/_harness';
+import { registry } from '../helpers';
+
+const T0 = '2026-03-01T10:00:00.000Z';
+const at = (seconds: number): string => new Date(Date.parse(T0) + seconds * 1000).toISOString();
+
+for (const backend of backends) {
+  describe.skipIf(backend.skipReason !== undefined)(`purge (${backend.name})`, () => {
+    const clock = manualClock(T0);
+    let database: Database;
+    let repos: Repositories;
+    beforeAll(async () => {
+      database = await openFresh(backend);
+      repos = createRepositories(database, clock.now);
+    });
+    afterAll(async () => {
+      await database?.close();
+      await backend.cleanup();
+    });
+
+    it('deletes expired sessions (absolute and idle) and dead codes in batches, and nothing live', async () => {
+      const deps = { sessions: repos.sessions, clock: clock.now, random: cryptoRandomBytes };
+      const otpDeps = { otp: repos.otp, clock: clock.now, random: cryptoRandomBytes, secret: new Uint8Array(32), settings: DEFAULT_OTP_SETTINGS };
+      for (let i = 0; i < 7; i++) await createSession(deps, i % 2 ? 'acme' : 'beta', { userId: `short-${i}`, ttlSeconds: 60, idleSeconds: null, metadata: null });
+      for (let i = 0; i < 4; i++) await createSession(deps, 'acme', { userId: `idle-${i}`, ttlSeconds: 86_400, idleSeconds: 300, metadata: null });
+      const live = await createSession(deps, 'acme', { userId: 'live', ttlSeconds: 86_400, idleSeconds: null, metadata: null });
+      for (let i = 0; i < 5; i++) await issueCode(otpDeps, 'acme', { userId: `code-${i}`, purpose: 'login', digits: 6, ttlSeconds: 60 });
+      const liveCode = await issueCode(otpDeps, 'acme', { userId: 'code-live', purpose: 'login', digits: 6, ttlSeconds: 3600 });
+
+      // At 10 minutes every short session and idle session is dead; the codes expired but their
+      // issuance window (15 minutes) still counts, so they stay.
+      clock.set(at(600));
+      expect(await purgeExpired(repos, clock.now, { batchSize: 3 })).toEqual({ sessions: 11, codes: 0 });
+      expect(await repos.sessions.countActive('acme', clock.now())).toBe(1);
+      expect((await repos.sessions.get('acme', live.sessionId))?.userId).toBe('live');
+      // A bounded run stops after its batches and leaves the rest to the next one.
+      clock.set(at(901));
+      expect(await purgeExpired(repos, clock.now, { batchSize: 2, maxBatches: 1 })).toEqual({ sessions: 0, codes: 2 });
+      expect(await purgeExpired(repos, clock.now, { batchSize: 2 })).toEqual({ sessions: 0, codes: 3 });
+      expect(await purgeExpired(repos, clock.now, { batchSize: 2 })).toEqual({ sessions: 0, codes: 0 });
+      expect(await repos.otp.countActive('acme', clock.now())).toBe(1);
+      expect((await repos.otp.spendAttempt('acme', liveCode.otpId, clock.now()))?.userId).toBe('code-live');
+    });
+  });
+}
+
+describe('session and OTP configuration', () => {
+  const load = (env: Record<string, string>): ServiceConfig => loadConfig({ env, registry });
+  const issues = (env: Record<string, string>): readonly string[] => {
+    try {
+      load(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.issues;
+      throw err;
+    }
+    return [];
+  };
+
+  it('has the documented defaults', () => {
+    const config = load({});
+    expect(config.sessions).toEqual(DEFAULT_SESSION_SETTINGS);
+    expect(config.sessions).toEqual({ defaultTtlSeconds: 604_800, maxTtlSeconds: 2_592_000, defaultIdleSeconds: 86_400 });
+    expect(config.otp).toEqual(DEFAULT_OTP_SETTINGS);
+    expect(config.otpSecret).toBeUndefined();
+    expect(config.purge).toEqual({ intervalSeconds: 300, batchSize: 1000 });
+  });
+
+  it('reads HASHD_OTP_SECRET (base64 of 32+ bytes) and refuses anything shorter without echoing it', () => {
+    const secret = Buffer.alloc(32, 9).toString('base64');
+    expect(load({ HASHD_OTP_SECRET: secret }).otpSecret).toEqual(new Uint8Array(32).fill(9));
+    for (const bad of [Buffer.alloc(31, 9).toString('base64'), 'not base64 at all!', 'c2hvcnQ=']) {
+      const found = issues({ HASHD_OTP_SECRET: bad });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(/^HASHD_OTP_SECRET: /);
+      expect(found.join('\n')).not.toContain(bad);
+    }
+  });
+
+  it('checks the lifetimes and limits', () => {
+    expect(load({ HASHD_SESSION_TTL_SECONDS: '3600', HASHD_SESSION_IDLE_SECONDS: '0' }).sessions).toMatchObject({ defaultTtlSeconds: 3600, defaultIdleSeconds: 0 });
+    expect(issues({ HASHD_SESSION_TTL_SECONDS: '59' })[0]).toMatch(/^HASHD_SESSION_TTL_SECONDS/);
+    expect(issues({ HASHD_SESSION_MAX_TTL_SECONDS: '3600', HASHD_SESSION_TTL_SECONDS: '7200' })[0]).toMatch(/^HASHD_SESSION_TTL_SECONDS/);
+    expect(issues({ HASHD_SESSION_IDLE_SECONDS: '120' })[0]).toMatch(/^HASHD_SESSION_IDLE_SECONDS/);
+    expect(issues({ HASHD_OTP_ISSUE_LIMIT: '0' })[0]).toMatch(/^HASHD_OTP_ISSUE_LIMIT/);
+    expect(issues({ HASHD_PURGE_BATCH: 'many' })[0]).toMatch(/^HASHD_PURGE_BATCH/);
+  });
+});
+
+describe('the OTP server secret', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hashd-otp-secret-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prefers HASHD_OTP_SECRET; production without it turns codes off with a clear reason', () => {
+    const configured = new Uint8Array(32).fill(1);
+    expect(otpSecret({ configured, devMode: false, loadGenerated: () => new Uint8Array(32) })).toEqual({ secret: configured, source: 'HASHD_OTP_SECRET' });
+    const off = otpSecret({ configured: undefined, devMode: false, loadGenerated: () => new Uint8Array(32) });
+    expect(off.secret).toBeUndefined();
+    expect(off).toMatchObject({ reason: expect.stringContaining('HASHD_OTP_SECRET') });
+  });
+
+  it('dev mode generates one secret per data directory (0600), keeps it across restarts, and never logs it', () => {
+    const logs: string[] = [];
+    const config = { ...loadConfig({ env: { HASHD_DATA_DIR: join(dir, 'data') }, registry }) };
+    const first = resolveOtpSecret(config, memoryLogger(logs));
+    const second = resolveOtpSecret(config, memoryLogger(logs));
+    expect(first).toBeDefined();
+    expect(first?.byteLength).toBe(32);
+    expect(second).toEqual(first);
+    const file = join(dir, 'data', 'otp-secret');
+    expect(new Uint8Array(readFileSync(file))).toEqual(first);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const text = logs.join('\n');
+    expect(logs).toHaveLength(1);
+    expect(text).toContain('generated a one-time code secret');
+    const secret = Buffer.from(first as Uint8Array);
+    for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(text).not.toContain(secret.toString(encoding));
+    // With API keys (production) and no HASHD_OTP_SECRET: no secret, a warning, no file read.
+    const production = { ...config, devMode: false, dataDir: join(dir, 'other') };
+    const warned: string[] = [];
+    expect(resolveOtpSecret(production, memoryLogger(warned))).toBeUndefined();
+    expect(warned.join('\n')).toContain('HASHD_OTP_SECRET');
+  });
+});
