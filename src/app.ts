@@ -55,6 +55,8 @@ export interface AppDeps {
    * to run it instead) in the message and details.
    */
   unavailable?: readonly UnavailableEndpoint[];
+  /** Mutual TLS: the caller named by the request's verified client certificate (src/tls/server.ts). */
+  certificateCaller?: (c: Context) => { tenant: string; scope: 'service' | 'admin' } | undefined;
   /** Metrics (the Node entry's prom-client registry, src/metrics.ts); with them, GET /metrics. */
   metrics?: AppMetrics;
   /** The bearer token GET /metrics needs (HASHD_METRICS_TOKEN); unset: no token needed. */
@@ -183,7 +185,7 @@ export function createApp(deps: AppDeps): AppType {
   if (metrics) app.route('/', metricsRoutes({ metrics, ...(deps.metricsToken !== undefined && { token: deps.metricsToken }) }));
 
   const v1 = createRouter();
-  v1.use(apiKeyAuth(deps.apiKeys));
+  v1.use(apiKeyAuth(deps.apiKeys, deps.certificateCaller));
   // The operator's routes need an admin key; everything else a service key.
   for (const path of ADMIN_PATHS) v1.use(path, requireScope('admin'));
   for (const u of deps.unavailable ?? []) {

@@ -224,7 +224,9 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     listenBacklog: intVar(env, 'HASHD_LISTEN_BACKLOG', 511, 1, 65_535, issues),
   };
   const pgliteSharedBuffersMb = intVar(env, 'HASHD_PGLITE_SHARED_BUFFERS_MB', 16, 1, 4096, issues);
-  const devMode = apiKeys.length === 0;
+  const ship = parseShipConfig(env, issues);
+  // Callers authenticated by client certificate (mutual TLS) are not dev mode either.
+  const devMode = apiKeys.length === 0 && ship.certificateTenants.length === 0;
   const sessionConfig = loadSessionConfig(env, issues);
   if (devMode && !isLoopbackHost(host) && !allowInsecure) {
     issues.push(
@@ -232,7 +234,6 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
         'Configure HASHD_API_KEYS (npx hashd keys new TENANT) or set HASHD_ALLOW_INSECURE=1 to accept this by name.',
     );
   }
-  const ship = parseShipConfig(env, issues);
   // Keys and TOTP: the master key ring. Unset is allowed here; the entry decides (a generated dev
   // ring, or refusing the features that need one in production).
   const ringKeys = env.HASHD_KEYS !== undefined && env.HASHD_KEYS.trim() !== '' ? parseRingKeys(env.HASHD_KEYS, issues) : undefined;

@@ -11,6 +11,7 @@ import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
 import { ConfigError } from '../config';
 import { HashdError } from '../errors';
 import { newApiKey } from './keys';
+import { parseTlsArgs, tlsClient, tlsInit } from './tls';
 import { importCommand, inventoryCommand, keysRotateCommand, migrateCommand, purgeCommand, wrapCommand, type StoreCommandOptions } from './store';
 
 const USAGE = `usage:
@@ -26,6 +27,10 @@ const USAGE = `usage:
   hashd inventory [--tenant T]
                               stored credentials by scheme, cost, rehash need and upgrades
   hashd purge                 delete expired sessions and one-time codes (every tenant)
+  hashd tls init DIR --host NAME... [--days N]
+                              a local CA, a server certificate for the hosts and a client certificate (PEM)
+  hashd tls client NAME [--dir DIR] [--days N]
+                              another client certificate from DIR's CA (default DIR: ./tls)
 The store commands use DATABASE_URL, else PGlite under HASHD_DATA_DIR (default ./data).
 `;
 
@@ -121,6 +126,16 @@ async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   if (command === 'policy' && sub === 'check') return policyCheck(rest[0]);
   if (command === 'keys' && sub === 'new') return keysNew(rest);
+  if (command === 'tls' && (sub === 'init' || sub === 'client')) {
+    try {
+      const args = parseTlsArgs(rest);
+      const out = (line: string): void => void process.stdout.write(`${line}\n`);
+      return await (sub === 'init' ? tlsInit(args, out) : tlsClient(args, out));
+    } catch (err) {
+      process.stderr.write(`hashd: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
   if (command === 'keys' && sub === 'new-ring-key') return keysNewRingKey(rest);
   if (command === 'keys' && sub === 'rotate') {
     const { options } = flags(rest);

@@ -4,7 +4,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createApp } from '../app';
@@ -12,6 +13,7 @@ import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
 import type { Repositories } from '../db/index';
 import { createMetrics } from '../metrics';
+import { certificateCaller, readTlsFiles, tlsServerOptions } from '../tls/server';
 import { openNodeDatabase } from './database-node';
 import { unreadableRows } from '../keys/rotate';
 import { resolveOtpSecret } from './otp-secret-node';
@@ -108,6 +110,7 @@ async function start(): Promise<void> {
       keyRing,
     },
     metrics,
+    ...(config.ship.certificateTenants.length > 0 && { certificateCaller: certificateCaller(config.ship.certificateTenants) }),
     ...(config.ship.metricsToken !== undefined && { metricsToken: config.ship.metricsToken }),
   });
   const purgeJob = startPurgeJob(() => db.repositories(), config.purge, logger);
@@ -128,15 +131,32 @@ async function start(): Promise<void> {
     },
     onRefused: () => metrics.overloaded.inc(),
   });
-  const server = createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      ...(limits.maxRequestsPerSocket > 0 && { maxRequestsPerSocket: limits.maxRequestsPerSocket }),
-    },
-    listener,
-  );
+  const httpOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    ...(limits.maxRequestsPerSocket > 0 && { maxRequestsPerSocket: limits.maxRequestsPerSocket }),
+  };
+  const tls = config.ship.tls;
+  let server: Server;
+  try {
+    // With TLS there is no plaintext listener at all (src/tls/server.ts).
+    server = tls ? createHttpsServer({ ...httpOptions, ...tlsServerOptions(tls) }, listener) : createServer(httpOptions, listener);
+  } catch (err) {
+    process.stderr.write(`hashd: cannot load TLS_CERT_FILE/TLS_KEY_FILE/TLS_CLIENT_CA_FILE: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (tls) {
+    // New handshakes use the files read now; open connections keep the context they started with.
+    process.on('SIGHUP', () => {
+      try {
+        (server as unknown as { setSecureContext(o: object): void }).setSecureContext(readTlsFiles(tls));
+        logger.info({ cert: tls.certFile }, 'tls certificates reloaded');
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'tls reload failed; keeping the certificates in use');
+      }
+    });
+  }
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   server.listen({ host: config.host, port: config.port, backlog: limits.listenBacklog }, () => {
     const info = server.address() as AddressInfo;
@@ -152,6 +172,7 @@ async function start(): Promise<void> {
         threadpool: Number(process.env.UV_THREADPOOL_SIZE),
         hashNice: reniced > 0 ? config.hashNice : 0,
         maxConnections: limits.maxConnections,
+        tls: tls ? (tls.clientCaFile ? 'mutual' : 'server') : 'off',
       },
       'hashd listening',
     );
@@ -180,7 +201,11 @@ async function start(): Promise<void> {
     });
     // Idle keep-alive connections would hold close() open; in-flight requests finish first.
     (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    setTimeout(() => process.exit(0), 10_000).unref();
+    // In-flight requests get HASHD_SHUTDOWN_TIMEOUT_MS to finish; then the process exits anyway.
+    setTimeout(() => {
+      logger.warn({ timeoutMs: config.ship.shutdownTimeoutMs }, 'shutdown timeout: exiting with requests in flight');
+      process.exit(1);
+    }, config.ship.shutdownTimeoutMs).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

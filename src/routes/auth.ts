@@ -9,7 +9,7 @@
  * `forbidden` there. The admin scope includes the service scope.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiKeyEntry, KeyScope } from '../config';
 import { DEFAULT_TENANT } from '../config';
 import { HashdError } from '../errors';
@@ -50,10 +50,23 @@ export function requireScope(scope: KeyScope): MiddlewareHandler<{ Variables: Au
   };
 }
 
-export function apiKeyAuth(keys: readonly ApiKeyEntry[]): MiddlewareHandler<{ Variables: AuthVariables }> {
+/**
+ * `certificateCaller` (mutual TLS, src/tls/server.ts): the caller named by the request's verified
+ * client certificate, used when the request carries no Authorization header. With it, an empty
+ * key list is not dev mode: a caller needs a mapped certificate or a key.
+ */
+export function apiKeyAuth(keys: readonly ApiKeyEntry[], certificateCaller?: (c: Context) => Caller | undefined): MiddlewareHandler<{ Variables: AuthVariables }> {
   const list = [...keys];
   return async function apiKeyAuthMiddleware(c, next) {
-    if (list.length === 0) {
+    if (certificateCaller && c.req.header('authorization') === undefined) {
+      const caller = certificateCaller(c);
+      if (caller) {
+        c.set('tenant', caller.tenant);
+        c.set('scope', caller.scope);
+        return next();
+      }
+    }
+    if (list.length === 0 && !certificateCaller) {
       c.set('tenant', DEFAULT_TENANT);
       c.set('scope', 'admin');
       return next();
