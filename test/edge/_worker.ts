@@ -119,6 +119,15 @@ export interface StartOptions {
   rawHyperdrive?: string;
 }
 
+/** The policy merged over the cheap test policy, exactly as test/helpers.ts makeCrypt merges it. */
+function testPolicy(policy: PolicyFile = {}): PolicyFile {
+  const file: PolicyFile = { ...TEST_POLICY, ...policy };
+  if (file.params && file.schemes) {
+    file.params = Object.fromEntries(Object.entries(file.params).filter(([name]) => file.schemes?.includes(name)));
+  }
+  return file;
+}
+
 /**
  * Miniflare's Hyperdrive binding insists on a password in the URL; the test server trusts
  * loopback connections and ignores it.
@@ -155,7 +164,7 @@ export async function startWorkers(configs: Record<string, StartOptions>): Promi
     bindings: {
       LOG_LEVEL: 'info',
       HASHD_HASH_CONCURRENCY: '1',
-      HASHD_POLICY: JSON.stringify({ ...TEST_POLICY, ...options.policy }),
+      HASHD_POLICY: JSON.stringify(testPolicy(options.policy)),
       ...options.vars,
       ...(options.rawHyperdrive !== undefined && { HYPERDRIVE: { connectionString: options.rawHyperdrive } }),
     },

@@ -14,7 +14,7 @@ let code: string;
 beforeAll(async () => {
   build = await buildWorker();
   code = readFileSync(build.script, 'utf8');
-});
+}, 300_000);
 
 describe('the Worker bundle', () => {
   it('has no @node-rs, PGlite, piscina or node:worker_threads code', () => {

@@ -47,7 +47,7 @@ beforeAll(async () => {
   });
   // The store's own configuration over HTTP on loopback, the others through their fetchers.
   worker = { fetch: (path, init) => fetch(`${workers.url}${path}`, init) };
-});
+}, 300_000);
 afterAll(async () => {
   await workers?.close();
   await sql?.end({ timeout: 5 });

@@ -10,7 +10,7 @@ const KEY = apiKey('acme', 'hashd_edge_test_key_0123456789abcdef');
 let worker: LocalWorker;
 beforeAll(async () => {
   worker = await startWorker({ vars: { HASHD_API_KEYS: KEY.entry } });
-});
+}, 300_000);
 afterAll(async () => {
   await worker?.close();
 });
