@@ -12,7 +12,11 @@ import { CryptContext } from '../src/hashing/crypt-context';
 import { resolvePolicy } from '../src/hashing/policy-config';
 import { createRegistry } from '../src/hashing/registry';
 import { BUILTIN_SCHEMES } from '../src/hashing/schemes/index';
+import { OFFLOADED_SCHEMES } from '../src/hashing/offload';
+import { createVerifyPool } from '../src/hashing/pool-node';
+import { availableParallelism } from 'node:os';
 import { fmt, ROOT, throughput } from './lib';
+import { passlibPython } from './python-env';
 
 interface Vector {
   scheme: string;
@@ -40,15 +44,63 @@ function pickVectors(): Vector[] {
   return [...chosen.values()];
 }
 
+let passlibNote = '';
+
 function passlibRates(vectors: Vector[], seconds: number): Record<string, number | null> | undefined {
-  const probe = spawnSync('python3', ['-c', 'import passlib'], { encoding: 'utf8' });
-  if (probe.status !== 0) return undefined;
-  const run = spawnSync('python3', [`${ROOT}bench/passlib_bench.py`, String(seconds)], { input: JSON.stringify(vectors), encoding: 'utf8', maxBuffer: 1 << 24 });
+  const env = passlibPython();
+  if ('skipped' in env) {
+    passlibNote = `SKIPPED: ${env.skipped}`;
+    process.stderr.write(`\n!!! formats: the passlib comparison is SKIPPED: ${env.skipped}\n\n`);
+    return undefined;
+  }
+  passlibNote = env.note;
+  const run = spawnSync(env.python, [`${ROOT}bench/passlib_bench.py`, String(seconds)], { input: JSON.stringify(vectors), encoding: 'utf8', maxBuffer: 1 << 24 });
   if (run.status !== 0) {
-    process.stderr.write(`formats: passlib run failed: ${run.stderr}\n`);
+    passlibNote = `SKIPPED: the passlib run failed: ${run.stderr.slice(0, 200)}`;
+    process.stderr.write(`\n!!! formats: passlib run failed, comparison SKIPPED: ${run.stderr}\n\n`);
     return undefined;
   }
   return JSON.parse(run.stdout) as Record<string, number | null>;
+}
+
+/**
+ * The legacy schemes on the worker pool: verifies/s with one thread (one verify at a time) and
+ * with one thread per core (as many verifies in flight), against passlib's one-core rate.
+ */
+async function legacyTable(vectors: Vector[], passlib: Record<string, number | null> | undefined, seconds: number): Promise<string> {
+  const cores = availableParallelism();
+  const legacy = vectors.filter((v) => OFFLOADED_SCHEMES.has(v.scheme));
+  const encoder = new TextEncoder();
+  const rates: { v: Vector; one: number; all: number }[] = [];
+  const one = createVerifyPool({ threads: 1 });
+  const all = createVerifyPool({ threads: cores });
+  await Promise.all([one.warm(), all.warm()]);
+  for (const v of legacy) {
+    process.stderr.write(`formats: legacy pool ${v.scheme}\n`);
+    const task = { scheme: v.scheme, hash: v.hash, password: encoder.encode(v.password), extras: {} };
+    rates.push({
+      v,
+      one: await throughput(() => one.run(task), { inFlight: 1, seconds }),
+      all: await throughput(() => all.run(task), { inFlight: cores, seconds }),
+    });
+  }
+  await Promise.all([one.close(), all.close()]);
+  const rows = rates.map(({ v, one: r1, all: rn }) => {
+    const theirs = passlib?.[v.scheme] ?? null;
+    const ratio = theirs ? r1 / theirs : Number.NaN;
+    const scale = rn / r1;
+    return `| ${v.scheme} | ${fmt(r1)} | ${fmt(rn)} | ${scale.toFixed(2)}${scale < 1.8 ? ' ⚠' : ''} | ${theirs ? fmt(theirs) : '—'} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}${ratio < 1 ? ' ⚠' : ''}` : '—'} |`;
+  });
+  return [
+    `### Legacy schemes on the worker pool: 1 core and all ${cores} cores vs passlib`,
+    '',
+    `Verifies through the legacy-verify pool (src/hashing/pool-node.ts), ${seconds} s per cell: one thread with one verify in flight, and ${cores} threads with ${cores} in flight. passlib: one verify at a time (${passlibNote || 'not run'}). Targets: 1 core ≥ 1.0× passlib; all cores ≥ 1.8× one core.`,
+    '',
+    `| scheme | 1 thread verify/s | ${cores} threads verify/s | scaling | passlib verify/s | 1 thread / passlib |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 export async function formatsBench(options: { seconds: number }): Promise<string> {
@@ -113,11 +165,12 @@ export async function formatsBench(options: { seconds: number }): Promise<string
   return [
     '## Formats: verify throughput per scheme, hashd vs passlib',
     '',
-    `One verify at a time, ${options.seconds} s per scheme and column, in-process. "hashd scheme" parses the string and verifies, like passlib's \`handler.verify\` (passlib ${passlib ? String(passlib._version ?? '') : 'not available'}, its default backends: glibc's crypt(3) for the crypt family, hashlib/OpenSSL for the digests and PBKDF2); the ratio compares those two. "hashd service" is the whole CryptContext path a request takes (identification among all ${registry.schemes.length} schemes, caps, needs-rehash reasons, the hashing limiter). The vector is the fixture's default-cost one where it has one. Target: ratio ≥ 1.0. ${passlib ? `${compared - below} of ${compared} compared schemes meet it.` : 'passlib was not available, so no ratios were measured.'}`,
+    `One verify at a time, ${options.seconds} s per scheme and column, in-process. "hashd scheme" parses the string and verifies, like passlib's \`handler.verify\` (${passlib ? passlibNote : `passlib comparison ${passlibNote || 'SKIPPED'}`}; its default backends: glibc's crypt(3) for the crypt family, hashlib/OpenSSL for the digests and PBKDF2); the ratio compares those two. "hashd service" is the whole CryptContext path a request takes (identification among all ${registry.schemes.length} schemes, caps, needs-rehash reasons, the hashing limiter). The vector is the fixture's default-cost one where it has one. Target: ratio ≥ 1.0. ${passlib ? `${compared - below} of ${compared} compared schemes meet it.` : 'passlib was not available, so no ratios were measured.'}`,
     '',
     '| scheme | parameters | hashd scheme verify/s | hashd service verify/s | passlib verify/s | hashd / passlib |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
+    await legacyTable(vectors, passlib, options.seconds),
   ].join('\n');
 }

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { coreBench } from './core';
 import { formatsBench } from './formats';
+import { memoryBench } from './memory';
 import { storeBench } from './store';
 import { ROOT } from './lib';
 
@@ -29,6 +30,7 @@ function versionOf(pkg: string): string {
 const sections: { name: string; run: () => Promise<string> }[] = [
   { name: 'core', run: () => coreBench({ seconds, overloadSeconds: Math.max(seconds, 15) }) },
   { name: 'formats', run: () => formatsBench({ seconds: Math.max(0.5, seconds / 10) }) },
+  { name: 'memory', run: () => memoryBench({ seconds }) },
   { name: 'store', run: () => storeBench({ seconds, importRows: Number(flag('import-rows') ?? 1_000_000), wrapRows: Number(flag('wrap-rows') ?? 3000) }) },
 ];
 
