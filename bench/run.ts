@@ -8,6 +8,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { coreBench } from './core';
 import { formatsBench } from './formats';
 import { memoryBench } from './memory';
+import { sessionsBench } from './sessions';
 import { storeBench } from './store';
 import { ROOT } from './lib';
 
@@ -31,6 +32,7 @@ const sections: { name: string; run: () => Promise<string> }[] = [
   { name: 'core', run: () => coreBench({ seconds, overloadSeconds: Math.max(seconds, 15) }) },
   { name: 'formats', run: () => formatsBench({ seconds: Math.max(0.5, seconds / 10) }) },
   { name: 'memory', run: () => memoryBench({ seconds }) },
+  { name: 'sessions', run: () => sessionsBench({ seconds }) },
   { name: 'store', run: () => storeBench({ seconds, importRows: Number(flag('import-rows') ?? 1_000_000), wrapRows: Number(flag('wrap-rows') ?? 3000) }) },
 ];
 
