@@ -25,12 +25,16 @@ import { metricsRoutes } from './routes/metrics';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
 import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
+import { throttleRoutes } from './routes/throttle';
 import { totpRoutes } from './routes/totp';
 import { transferRoutes } from './routes/transfer';
 import { otpRoutes } from './routes/otp';
 import { sessionRoutes } from './routes/sessions';
 import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
+import type { ClientAddress } from './throttle/address';
+import { createMemoryThrottleStore } from './throttle/memory';
+import { createThrottle, type Throttle } from './throttle/throttle';
 
 export const VERSION = '0.1.0';
 
@@ -49,6 +53,16 @@ export interface AppDeps {
   random?: RandomBytes;
   /** The database; without it the service is stateless (hash/verify only). */
   data?: DataDeps;
+  /**
+   * Limits failed secret checks per account and client address. Default: in this process's
+   * memory with the default rules (createDisabledThrottle() turns it off, by name only).
+   */
+  throttle?: Throttle;
+  /**
+   * The request's client address when a body names no `clientIp`: the TCP peer (through trusted
+   * proxies) on Node, CF-Connecting-IP on a Worker. Provided by the entry; default: unknown.
+   */
+  clientAddress?: ClientAddress;
   /**
    * Endpoints this runtime cannot serve (a Worker cannot run background jobs inside a request).
    * They answer 422 `unavailable_here` after authentication and scope checks, with `use` (where
@@ -136,6 +150,7 @@ type V1Schema =
   | ExtractSchema<ReturnType<typeof sessionRoutes>>
   | ExtractSchema<ReturnType<typeof otpRoutes>>
   | ExtractSchema<ReturnType<typeof adminRoutes>>
+  | ExtractSchema<ReturnType<typeof throttleRoutes>>
   | ExtractSchema<ReturnType<typeof keyRoutes>>
   | ExtractSchema<ReturnType<typeof totpRoutes>>;
 
@@ -149,6 +164,10 @@ export function createApp(deps: AppDeps): AppType {
   const app = createRouter();
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
+  const throttle = deps.throttle ?? createThrottle({ store: createMemoryThrottleStore(), clock });
+  const baseReadiness = deps.readiness ?? (async () => null);
+  // Not ready while either the database or the throttle's store cannot serve.
+  const readiness = async (): Promise<string | null> => (await baseReadiness()) ?? (await throttle.readiness());
   const random = deps.random ?? cryptoRandomBytes;
 
   const metrics = deps.metrics;
@@ -181,7 +200,7 @@ export function createApp(deps: AppDeps): AppType {
     else logger.info(fields, 'request');
   });
 
-  app.route('/', healthRoutes({ readiness: deps.readiness ?? (async () => null) }));
+  app.route('/', healthRoutes({ readiness }));
   if (metrics) app.route('/', metricsRoutes({ metrics, ...(deps.metricsToken !== undefined && { token: deps.metricsToken }) }));
 
   const v1 = createRouter();
@@ -209,7 +228,7 @@ export function createApp(deps: AppDeps): AppType {
     };
     const common = { repositories, crypt: deps.crypt };
     const sessionSettings = data.sessions ?? DEFAULT_SESSION_SETTINGS;
-    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, clock, random, sessionSettings, logger }));
+    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, clock, random, sessionSettings, logger, throttle, clientAddress: deps.clientAddress }));
     v1.route('/', sessionRoutes({ repositories, clock, random, settings: sessionSettings, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', otpRoutes({ repositories, clock, random, settings: data.otp ?? DEFAULT_OTP_SETTINGS, secret: data.otpSecret, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', transferRoutes(common));
@@ -217,6 +236,7 @@ export function createApp(deps: AppDeps): AppType {
     v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
   }
+  v1.route('/', throttleRoutes({ throttle }));
   app.route('/v1', v1);
 
   // Generated once, from the routes mounted above: the document cannot list a route that does

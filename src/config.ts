@@ -8,6 +8,8 @@
 import { PolicyError, applyPolicyEnv, parsePolicyText, resolvePolicy, type ResolvedPolicy } from './hashing/policy-config';
 import type { Registry } from './hashing/registry';
 import { fromBase64, fromBase64Url, fromHex } from './hashing/encoding';
+import { parseTrustedProxies } from './throttle/address';
+import { DEFAULT_THROTTLE_RULES, type ThrottleRule, type ThrottleRules } from './throttle/throttle';
 import { parseRingKeys, type RingKeyEntry } from './keys/ring';
 import {
   DEFAULT_OTP_SETTINGS,
@@ -67,6 +69,7 @@ export interface ServiceConfig {
   policy: ResolvedPolicy;
   /** Where the policy came from: a file path, or "built-in". */
   policySource: string;
+  throttle: ThrottleConfig;
   // Sessions and one-time codes.
   sessions: SessionSettings;
   otp: OtpSettings;
@@ -79,6 +82,54 @@ export interface ServiceConfig {
   /** Ship: TLS, metrics, shutdown (parseShipConfig). */
   ship: ShipConfig;
 }
+
+// --- Throttling (issue 11) -------------------------------------------------------------------
+
+export type ThrottleStoreKind = 'memory' | 'redis' | 'database' | 'off';
+export const THROTTLE_STORE_KINDS: readonly ThrottleStoreKind[] = ['memory', 'redis', 'database', 'off'];
+
+export interface ThrottleConfig {
+  /** memory (one process), redis (REDIS_URL, shared by replicas), database (the credentials' database), off. */
+  store: ThrottleStoreKind;
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key the throttle writes. */
+  redisPrefix: string;
+  rules: ThrottleRules;
+  /** HASHD_TRUSTED_PROXIES: addresses/CIDR ranges whose X-Forwarded-For is read. Empty: headers ignored. */
+  trustedProxies: readonly string[];
+}
+
+function throttleRule(env: Record<string, string | undefined>, prefix: string, fallback: ThrottleRule, maxOfMax: number, issues: string[]): ThrottleRule {
+  const maxFailures = intVar(env, `${prefix}_MAX`, fallback.maxFailures, 1, maxOfMax, issues);
+  const freeFailures = intVar(env, `${prefix}_FREE`, fallback.freeFailures, 0, maxFailures, issues);
+  const base = intVar(env, `${prefix}_BACKOFF_BASE`, fallback.backoffBaseMs / 1000, 0, 86_400, issues);
+  const cap = intVar(env, `${prefix}_BACKOFF_MAX`, fallback.backoffMaxMs / 1000, 0, 7 * 86_400, issues);
+  const window = intVar(env, `${prefix}_WINDOW`, fallback.windowMs / 1000, 1, 365 * 86_400, issues);
+  if (cap < base) issues.push(`${prefix}_BACKOFF_MAX: must be at least ${prefix}_BACKOFF_BASE (${base})`);
+  return Object.freeze({ maxFailures, freeFailures, backoffBaseMs: base * 1000, backoffMaxMs: cap * 1000, windowMs: window * 1000 });
+}
+
+export function loadThrottleConfig(env: Record<string, string | undefined>, issues: string[]): ThrottleConfig {
+  const redisUrl = env.REDIS_URL || undefined;
+  const requested = env.HASHD_THROTTLE_STORE || (redisUrl ? 'redis' : 'memory');
+  let store: ThrottleStoreKind = 'memory';
+  if (!THROTTLE_STORE_KINDS.includes(requested as ThrottleStoreKind)) {
+    issues.push(`HASHD_THROTTLE_STORE: expected one of ${THROTTLE_STORE_KINDS.join(', ')}`);
+  } else store = requested as ThrottleStoreKind;
+  if (store === 'redis' && !redisUrl) issues.push('HASHD_THROTTLE_STORE=redis needs REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) issues.push('REDIS_URL: expected redis://… or rediss://…');
+  const redisPrefix = env.HASHD_REDIS_PREFIX || 'hashd:throttle:';
+  // NIST SP 800-63B: no more than 100 consecutive failed attempts on an account.
+  const account = throttleRule(env, 'HASHD_THROTTLE_ACCOUNT', DEFAULT_THROTTLE_RULES.account, 100, issues);
+  const address = throttleRule(env, 'HASHD_THROTTLE_ADDRESS', DEFAULT_THROTTLE_RULES.address, 1_000_000, issues);
+  const trustedProxies = (env.HASHD_TRUSTED_PROXIES ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const i of parseTrustedProxies(trustedProxies).invalid) {
+    issues.push(`HASHD_TRUSTED_PROXIES[${i}]: expected an IP address or a CIDR range (10.0.0.0/8, fd00::/8)`);
+  }
+  return Object.freeze({ store, redisUrl, redisPrefix, rules: Object.freeze({ account, address }), trustedProxies: Object.freeze(trustedProxies) });
+}
+
+// --- end of throttling -----------------------------------------------------------------------
 
 export class ConfigError extends Error {
   readonly issues: readonly string[];
@@ -227,6 +278,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   const ship = parseShipConfig(env, issues);
   // Callers authenticated by client certificate (mutual TLS) are not dev mode either.
   const devMode = apiKeys.length === 0 && ship.certificateTenants.length === 0;
+  const throttle = loadThrottleConfig(env, issues);
   const sessionConfig = loadSessionConfig(env, issues);
   if (devMode && !isLoopbackHost(host) && !allowInsecure) {
     issues.push(
@@ -264,6 +316,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     dataDir: env.HASHD_DATA_DIR || './data',
     policy,
     policySource,
+    throttle,
     ...sessionConfig,
     ringKeys: ringKeys === undefined ? undefined : Object.freeze(ringKeys),
     ship,

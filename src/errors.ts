@@ -33,8 +33,8 @@ export const ERROR_STATUS = {
   scheme_verify_only: 422,
   password_too_long_for_scheme: 422,
   missing_hash_input: 422,
-  // Sessions and one-time codes (sessions helper).
-  // 429: too many codes issued for one user and purpose (Retry-After says when to try again).
+  // 429: throttling (issue 11): too many attempts on an account or from an address; and (sessions)
+  // too many codes issued for one user and purpose. Retry-After says when to try again.
   rate_limited: 429,
   // hardening-inputs: a password the scheme cannot hash faithfully (bcrypt and a NUL character).
   password_not_allowed_for_scheme: 422,
@@ -56,6 +56,8 @@ export const ERROR_STATUS = {
   token_expired: 422,
   // 503: no ring configured (HASHD_KEYS), or a stored row under a ring key id that is no longer listed.
   key_unavailable: 503,
+  // Throttling (issue 11): the attempt limiter's store (Redis) cannot answer; fails closed.
+  throttle_unavailable: 503,
   // 499 (nginx's convention): the client went away before hashing started; nobody reads it.
   client_closed: 499,
   // 500: a bug, never bad input.
@@ -68,7 +70,7 @@ export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 export interface HashdErrorOptions {
   /** Typed, secret-free details returned to the caller (field name, limit, scheme...). */
   details?: Record<string, unknown>;
-  /** Seconds after which a 503 may be retried. */
+  /** Seconds after which a 503 or 429 may be retried. */
   retryAfter?: number;
   cause?: unknown;
 }

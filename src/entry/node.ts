@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createApp } from '../app';
+import { systemClock } from '../clock';
 import { ConfigError } from '../config';
 import { PolicyError } from '../hashing/policy-config';
 import type { Repositories } from '../db/index';
@@ -16,6 +17,7 @@ import { createMetrics } from '../metrics';
 import { certificateCaller, readTlsFiles, tlsServerOptions } from '../tls/server';
 import { openNodeDatabase } from './database-node';
 import { unreadableRows } from '../keys/rotate';
+import { nodeClientAddress, openNodeThrottle } from './throttle-node';
 import { resolveOtpSecret } from './otp-secret-node';
 import { startPurgeJob } from './purge-node';
 import { createNodeLogger } from './logger-node';
@@ -71,6 +73,7 @@ async function start(): Promise<void> {
     logger.warn({ host: config.host }, 'dev mode: no HASHD_API_KEYS configured, every caller is accepted as tenant "default"');
   }
   const db = await openNodeDatabase(config, logger);
+  const throttle = await openNodeThrottle(config.throttle, { logger, clock: systemClock, database: db.database });
   const { ring: keyRing } = await loadNodeKeyRing(config, logger);
   if (keyRing) {
     // Rows under a ring key id that HASHD_KEYS no longer lists cannot be read: say so at start.
@@ -112,6 +115,8 @@ async function start(): Promise<void> {
     metrics,
     ...(config.ship.certificateTenants.length > 0 && { certificateCaller: certificateCaller(config.ship.certificateTenants) }),
     ...(config.ship.metricsToken !== undefined && { metricsToken: config.ship.metricsToken }),
+    throttle,
+    clientAddress: nodeClientAddress(config.throttle.trustedProxies),
   });
   const purgeJob = startPurgeJob(() => db.repositories(), config.purge, logger);
   // The first hash starts libuv's threadpool (and prepares the dummy hash for unknown users), so
@@ -169,6 +174,7 @@ async function start(): Promise<void> {
         hashConcurrency: config.hashConcurrency,
         hashQueue: config.hashQueue,
         database: db.database.kind,
+        throttle: throttle.kind,
         threadpool: Number(process.env.UV_THREADPOOL_SIZE),
         hashNice: reniced > 0 ? config.hashNice : 0,
         maxConnections: limits.maxConnections,
@@ -194,7 +200,7 @@ async function start(): Promise<void> {
     logger.info({ signal }, 'draining');
     purgeJob.stop();
     server.close(() => {
-      void Promise.allSettled([db.close(), core.pool.close()]).finally(() => {
+      void Promise.allSettled([throttle.close(), core.pool.close()]).then(() => db.close()).finally(() => {
         logger.info({}, 'stopped');
         process.exit(0);
       });

@@ -74,7 +74,29 @@ export const userIdField = z.string().min(1).max(256).meta({ description: "The c
 
 export const setPasswordRequest = z.strictObject({ password }).meta({ id: 'SetPasswordRequest' });
 
-export const loginRequest = z.strictObject({ userId: userIdField, password }).meta({ id: 'LoginRequest' });
+/**
+ * The end user's address, passed by the login backend so the per-address limit counts the user
+ * rather than the backend. Optional: without it, the TCP peer's address (see README, throttling).
+ */
+export const clientIpField = z
+  .union([z.ipv4(), z.ipv6()])
+  .meta({ description: "The end user's IP address (IPv4 dotted quad or IPv6), for the per-address attempt limit." });
+
+export const loginRequest = z.strictObject({ userId: userIdField, password, clientIp: clientIpField.optional() }).meta({ id: 'LoginRequest' });
+
+export const throttleStatusResponse = z
+  .object({
+    userId: z.string(),
+    counters: z.array(
+      z.object({
+        purpose: z.string().meta({ description: 'What is checked: password, otp, totp, recovery.' }),
+        failures: z.number().int().meta({ description: 'Consecutive failures counted.' }),
+        locked: z.boolean().meta({ description: 'The failures reached the maximum: every attempt is refused until cleared or forgotten.' }),
+        retryAfter: z.number().int().meta({ description: 'Seconds until the next attempt is allowed (0: now).' }),
+      }),
+    ),
+  })
+  .meta({ id: 'ThrottleStatus' });
 
 export const loginResponse = z
   .object({

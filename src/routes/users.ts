@@ -11,6 +11,8 @@ import { createSession } from '../sessions/sessions';
 import type { SessionSettings } from '../sessions/settings';
 import type { Logger } from '../logger';
 import { login } from '../store/login';
+import { normaliseAddress, type ClientAddress } from '../throttle/address';
+import type { Throttle } from '../throttle/throttle';
 import { jsonBody } from './body';
 import { createRouter, defineRoute } from './openapi';
 import { capacityGate, JSON_BODY_ERRORS } from './passwords';
@@ -27,6 +29,15 @@ export interface UserRoutesDeps {
   sessionSettings: SessionSettings;
   /** Where login reports stored hashes it cannot use and upgrades it had to skip. */
   logger?: Logger;
+  /** Limits failed logins per account and per client address (throttle/throttle.ts). */
+  throttle: Throttle;
+  /** The request's client address when the body names none (the entry's; undefined: unknown). */
+  clientAddress?: ClientAddress | undefined;
+}
+
+/** The address the per-address limit counts: the body's `clientIp`, else the entry's, normalised. */
+export function attemptAddress(c: Context, clientIp: string | undefined, clientAddress: ClientAddress | undefined): string | undefined {
+  return normaliseAddress(clientIp ?? clientAddress?.(c));
 }
 
 /** Asks for the request's repositories first, so an unavailable database answers before the body is read. */
@@ -76,7 +87,8 @@ export const loginRoute = defineRoute({
     'A valid login whose stored hash needs a rehash replaces it by compare-and-swap on the verified hash (a password change in between wins: then `upgraded: false`). ' +
     'Every login costs at least one verify at the policy default, whoever the user is: an unknown user, a weak legacy hash (right or wrong password) and a default hash answer after the same work. ' +
     'A stored hash that cannot be used (a scheme the policy no longer accepts, malformed, costs above the caps, a locked-account marker) answers `valid: false` like a wrong password; the operator sees it in the logs and the inventory. ' +
-    'A valid login never fails because of its upgrade: when the new hash is refused (overload) or its write fails, the answer is `valid: true, upgraded: false` and the next login upgrades.',
+    'A valid login never fails because of its upgrade: when the new hash is refused (overload) or its write fails, the answer is `valid: true, upgraded: false` and the next login upgrades. ' +
+    'Failed logins are limited per account and per client address (`clientIp`, else the TCP peer): past the limits the answer is 429 `rate_limited` with `Retry-After`, whether or not the password is right.',
   request: { body: { required: true, content: { 'application/json': { schema: loginWithSession } } } },
   responses: { 200: { description: 'Result', content: { 'application/json': { schema: loginWithSessionResponse } } } },
   errors: [
@@ -85,6 +97,8 @@ export const loginRoute = defineRoute({
     'password_too_long',
     'overloaded',
     'database_unavailable',
+    'rate_limited',
+    'throttle_unavailable',
   ],
 });
 
@@ -99,7 +113,7 @@ export const deleteUserRoute = defineRoute({
 });
 
 export function userRoutes(deps: UserRoutesDeps) {
-  const { repositories, crypt, maxBodyBytes, clock, random, sessionSettings, logger } = deps;
+  const { repositories, crypt, maxBodyBytes, clock, random, sessionSettings, logger, throttle } = deps;
   const database = databaseGate(repositories);
   return createRouter()
     .openapi({ ...setPasswordRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
@@ -131,9 +145,13 @@ export function userRoutes(deps: UserRoutesDeps) {
       // Bounds first, so a bad session option is a 400 before any hashing.
       const options = body.session === true ? resolveSessionOptions(sessionSettings, body) : undefined;
       const repos = repositories(c);
-      const result = await login({ ...repos, crypt, ...(logger && { logger }) }, c.get('tenant'), body.userId, body.password, c.req.raw.signal);
+      const tenant = c.get('tenant');
+      // Reserved before the password is checked, settled after: a burst cannot overrun the limit,
+      // and a locked account is refused before any work, whatever the password.
+      const subject = { tenant, userId: body.userId, purpose: 'password', address: attemptAddress(c, body.clientIp, deps.clientAddress) };
+      const result = await throttle.guard(subject, () => login({ ...repos, crypt, ...(logger && { logger }) }, tenant, body.userId, body.password, c.req.raw.signal), (r) => r.valid);
       if (!result.valid || options === undefined) return c.json(result, 200);
-      const session = await createSession({ sessions: repos.sessions, clock, random }, c.get('tenant'), { userId: body.userId, ...options });
+      const session = await createSession({ sessions: repos.sessions, clock, random }, tenant, { userId: body.userId, ...options });
       return c.json({ ...result, session: sessionView(session) }, 200);
     });
 }

@@ -12,7 +12,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
 
 /** Packages that only an entry (src/entry/*) or the CLI (src/cli/*) may import. */
-const ENTRY_ONLY = [/^@electric-sql\/pglite(\/|$)/, /^drizzle-orm\/pglite(\/|$)/, /\/migrator$/];
+const ENTRY_ONLY = [/^@electric-sql\/pglite(\/|$)/, /^drizzle-orm\/pglite(\/|$)/, /\/migrator$/, /^ioredis(\/|$)/];
 
 const IMPORT = /(?:^|[^\w.])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[^\w.])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[^\w.])import\s*['"]([^'"]+)['"]/g;
 

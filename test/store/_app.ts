@@ -13,6 +13,8 @@ import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import type { PolicyFile } from '../../src/hashing/policy-config';
 import type { CryptContext } from '../../src/hashing/crypt-context';
 import { guardRepositories } from '../../src/store/guard';
+import type { ClientAddress } from '../../src/throttle/address';
+import type { Throttle } from '../../src/throttle/throttle';
 import { afterAll, beforeAll } from 'vitest';
 import { openFresh, type Backend } from '../db/_backends';
 import { makeCrypt, registry } from '../helpers';
@@ -50,6 +52,8 @@ export function makeStoreApp(
     /** Extra data settings (session and code settings, the OTP secret). */
     keyRing?: KeyRing;
     data?: Partial<Pick<DataDeps, 'sessions' | 'otp' | 'otpSecret'>>;
+    throttle?: Throttle;
+    clientAddress?: ClientAddress;
   } = {},
 ): StoreApp {
   const logs: string[] = [];
@@ -71,6 +75,8 @@ export function makeStoreApp(
     ...(options.readiness && { readiness: options.readiness }),
     clock,
     data: { repositories, registry, env: nodeSchemeEnv(), wrapConcurrency: 2, keyRing: options.keyRing, otpSecret: TEST_OTP_SECRET, ...options.data },
+    ...(options.throttle && { throttle: options.throttle }),
+    ...(options.clientAddress && { clientAddress: options.clientAddress }),
   });
   return {
     app,
