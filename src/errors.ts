@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   // 413: too large (body or password).
   body_too_large: 413,
   password_too_long: 413,
+  // hardening-inputs: one import record (line) over the per-record limit; the import goes on.
+  record_too_large: 413,
   // 415: a JSON endpoint called without a JSON Content-Type (or import without NDJSON/CSV).
   unsupported_media_type: 415,
   // 422: well-formed JSON, but the hash or scheme in it cannot be used.

@@ -55,3 +55,4 @@ export {
   type UpgradeKind,
 } from './schema.ts';
 export { isDatabaseUnavailable } from './unavailable.ts';
+export { isStorableText, UNSTORABLE_TEXT } from './text.ts';

@@ -17,6 +17,7 @@ import { createMetrics } from '../metrics';
 import { certificateCaller, readTlsFiles, tlsServerOptions } from '../tls/server';
 import { openNodeDatabase } from './database-node';
 import { unreadableRows } from '../keys/rotate';
+import { lingeringClose } from './linger';
 import { nodeClientAddress, openNodeThrottle } from './throttle-node';
 import { resolveOtpSecret } from './otp-secret-node';
 import { startPurgeJob } from './purge-node';
@@ -163,6 +164,8 @@ async function start(): Promise<void> {
     });
   }
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  // An early answer (413, 415, 401...) is read by clients that write their whole body first.
+  lingeringClose(server);
   server.listen({ host: config.host, port: config.port, backlog: limits.listenBacklog }, () => {
     const info = server.address() as AddressInfo;
     logger.info(

@@ -3,9 +3,16 @@
  * and describe the API in /openapi.json, so the document cannot drift from the code.
  */
 import { z } from 'zod';
+import { isStorableText, UNSTORABLE_TEXT } from '../db/text';
+
+/**
+ * A string that may reach the database: no U+0000 (PostgreSQL refuses it) and no lone surrogate
+ * (it would be stored as U+FFFD, so two ids would share a row). 400 invalid_request otherwise.
+ */
+const storable = (schema: z.ZodString) => schema.refine(isStorableText, { message: UNSTORABLE_TEXT });
 
 const password = z.string().meta({ description: 'The password, as given by the user. Hashed as its UTF-8 bytes.' });
-const hash = z.string().max(4096).meta({ description: 'A stored hash string in any supported format. Disabled-account markers ("", "!", "*"...) verify as false.' });
+const hash = storable(z.string().max(4096)).meta({ description: 'A stored hash string in any supported format. Disabled-account markers ("", "!", "*"...) verify as false.' });
 const paramValue = z.union([z.number(), z.string()]);
 
 export const hashRequest = z
@@ -21,8 +28,8 @@ export const verifyRequest = z
   .strictObject({
     password,
     hash,
-    salt: z.string().max(1024).optional().meta({ description: 'External salt, for salted_digest hashes whose salt sits in another column.' }),
-    user: z.string().max(1024).optional().meta({ description: 'Login name, for postgres_md5 hashes (md5 of password + user).' }),
+    salt: storable(z.string().max(1024)).optional().meta({ description: 'External salt, for salted_digest hashes whose salt sits in another column.' }),
+    user: storable(z.string().max(1024)).optional().meta({ description: 'Login name, for postgres_md5 hashes (md5 of password + user).' }),
   })
   .meta({ id: 'VerifyRequest' });
 
@@ -70,7 +77,9 @@ export const errorResponse = z
 
 export const policyResponse = z.record(z.string(), z.unknown()).meta({ id: 'Policy' });
 
-export const userIdField = z.string().min(1).max(256).meta({ description: "The caller's user id (any string up to 256 characters)." });
+export const userIdField = storable(z.string().min(1).max(256)).meta({
+  description: "The caller's user id: any string of 1 to 256 characters without U+0000 or an unpaired surrogate.",
+});
 
 export const setPasswordRequest = z.strictObject({ password }).meta({ id: 'SetPasswordRequest' });
 

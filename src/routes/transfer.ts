@@ -52,7 +52,7 @@ export const importRoute = defineRoute({
   tags: ['transfer'],
   summary: 'Import a legacy hash dump (NDJSON or CSV), streamed, in transactional batches',
   description:
-    'Body: NDJSON lines `{"userId","hash","salt"?,"user"?}` (Content-Type application/x-ndjson) or CSV with a header row `userId,hash[,salt][,user]` (Content-Type text/csv). `?format=` overrides what the Content-Type says. `?onConflict=skip` (default) never replaces a stored hash; `overwrite` does. Importing the same file twice changes nothing the second time.',
+    'Body: NDJSON lines `{"userId","hash","salt"?,"user"?}` (Content-Type application/x-ndjson) or CSV with a header row `userId,hash[,salt][,user]` (Content-Type text/csv). `?format=` overrides what the Content-Type says. `?onConflict=skip` (default) never replaces a stored hash; `overwrite` does. Importing the same file twice changes nothing the second time. Every row passes the checks a verify of it would make; a refused row is listed in `errors` with its line and code (`invalid_json`, `invalid_request` (a missing field, or a string with U+0000 or an unpaired surrogate), `record_too_large` (an NDJSON line over 64 KiB, skipped in bounded memory), `unknown_hash_format`, `malformed_hash`, `scheme_not_allowed`, `hash_cost_exceeds_cap`, `missing_hash_input`) and the import goes on. A CSV record over 64 KiB stops the import with 413 `record_too_large`.',
   request: {
     query: z.object({
       onConflict: z.enum(['skip', 'overwrite']).optional().meta({ description: 'Default skip.' }),
@@ -67,7 +67,7 @@ export const importRoute = defineRoute({
     },
   },
   responses: { 200: { description: 'Counts and the first 100 rejected lines', content: { 'application/json': { schema: importResponse } } } },
-  errors: ['unauthorized', 'forbidden', 'unsupported_media_type', 'invalid_request', 'invalid_utf8', 'database_unavailable'],
+  errors: ['unauthorized', 'forbidden', 'unsupported_media_type', 'invalid_request', 'invalid_utf8', 'record_too_large', 'database_unavailable'],
 });
 
 export const exportRoute = defineRoute({

@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { Clock, RandomBytes } from '../clock';
 import type { Repositories } from '../db/index';
+import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import { createSession } from '../sessions/sessions';
 import type { SessionSettings } from '../sessions/settings';
@@ -47,6 +48,20 @@ export function databaseGate(repositories: (c: Context) => Repositories): Middle
     await next();
   };
 }
+
+/**
+ * Refuses a path whose percent-encoding is not UTF-8 (`%ED%A0%80`, a lone surrogate, or `%zz`).
+ * Hono keeps such a segment undecoded, which is also what `%25ED%25A0%2580` decodes to: two
+ * different paths would name one user. Runs before anything else of the route.
+ */
+export const strictPathEncoding: MiddlewareHandler = async function strictPathEncodingMiddleware(c, next) {
+  try {
+    decodeURIComponent(new URL(c.req.url).pathname);
+  } catch {
+    throw new HashdError('invalid_request', 'the path is not valid percent-encoded UTF-8');
+  }
+  await next();
+};
 
 const userParams = z.object({ userId: userIdField });
 
@@ -116,7 +131,7 @@ export function userRoutes(deps: UserRoutesDeps) {
   const { repositories, crypt, maxBodyBytes, clock, random, sessionSettings, logger, throttle } = deps;
   const database = databaseGate(repositories);
   return createRouter()
-    .openapi({ ...setPasswordRoute, middleware: [capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
+    .openapi({ ...setPasswordRoute, middleware: [strictPathEncoding, capacityGate(crypt), database, jsonBody(maxBodyBytes)] }, async (c) => {
       const { userId } = c.req.valid('param');
       const body = c.req.valid('json');
       const { hash, scheme } = await crypt.hash(body.password, { signal: c.req.raw.signal });
@@ -127,7 +142,7 @@ export function userRoutes(deps: UserRoutesDeps) {
       if (body.keepSessions !== true) await repos.sessions.revokeUser(c.get('tenant'), userId);
       return c.body(null, 204);
     })
-    .openapi({ ...deleteUserRoute, middleware: [database] }, async (c) => {
+    .openapi({ ...deleteUserRoute, middleware: [strictPathEncoding, database] }, async (c) => {
       const repos = repositories(c);
       const tenant = c.get('tenant');
       const { userId } = c.req.valid('param');

@@ -2,14 +2,17 @@
  * Bulk import of legacy hash dumps, shared by `POST /v1/import` and `hashd import FILE`.
  *
  * The input streams through: NDJSON lines `{userId, hash, salt?, user?}` or CSV with a header row
- * (`userId,hash[,salt][,user]`). Each row is identified against the policy's accepted schemes;
- * good rows are written in transactional batches while the next batch is being parsed, so memory
+ * (`userId,hash[,salt][,user]`). Each row passes the checks a verify of it would make (identify
+ * against the policy's accepted schemes, parse, verify caps, plaintext refusal) and every string
+ * in it must be storable as given (no U+0000, no lone surrogate), so nothing is stored that could
+ * never be verified; a refused row is reported with its line and code and the import goes on. A
+ * line longer than 64 KiB is skipped as `record_too_large` without being held in memory. Good rows are written in transactional batches while the next batch is being parsed, so memory
  * stays at a few batches whatever the size of the dump. A failure or a dropped connection leaves
  * whole batches only, and since an import skips rows already stored (unless asked to overwrite),
  * rerunning the same file completes it.
  */
 import { parse as parseCsv } from 'csv-parse';
-import type { ImportConflict, ImportRow, Repositories } from '../db/index';
+import { isStorableText, type ImportConflict, type ImportRow, type Repositories } from '../db/index';
 import { HashdError, isHashdError, type ErrorCode } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 
@@ -38,6 +41,8 @@ export interface ImportDeps extends Pick<Repositories, 'imports'> {
 
 const MAX_ERRORS = 100;
 const MAX_FIELD = 4096;
+/** The longest record (NDJSON line or CSV record) read, in characters; a longer one is skipped. */
+const MAX_RECORD = 64 * 1024;
 /** Formats whose stored hash needs an input kept beside it. */
 const REQUIRED_EXTRAS: Record<string, 'salt' | 'user'> = { postgres_md5: 'user', salted_digest: 'salt' };
 
@@ -53,7 +58,10 @@ function reject(code: ErrorCode): never {
 function toImportRow(crypt: CryptContext, raw: unknown): ImportRow {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) reject('invalid_request');
   const r = raw as Record<string, unknown>;
-  const str = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined);
+  // A string the database would refuse (U+0000) or change (a lone surrogate becomes U+FFFD, so
+  // two ids would share a row) is as bad as a missing one.
+  const str = (v: unknown, max: number): string | undefined =>
+    typeof v === 'string' && v.length > 0 && v.length <= max && isStorableText(v) ? v : undefined;
   const userId = str(r.userId, 256);
   const hash = str(r.hash, MAX_FIELD);
   if (userId === undefined || hash === undefined) reject('invalid_request');
@@ -62,28 +70,52 @@ function toImportRow(crypt: CryptContext, raw: unknown): ImportRow {
   if ((r.salt !== undefined && r.salt !== null && r.salt !== '' && salt === undefined) || (r.user !== undefined && r.user !== null && r.user !== '' && user === undefined)) {
     reject('invalid_request');
   }
-  const { scheme } = crypt.identify(hash);
+  // Exactly what a verify checks before any work: a row that fails here could never log in.
+  const { scheme } = crypt.assertVerifiable(hash);
   const needed = REQUIRED_EXTRAS[scheme];
   if ((needed === 'salt' && salt === undefined) || (needed === 'user' && user === undefined)) reject('missing_hash_input');
   return { userId, hash, scheme, ...(salt !== undefined && { salt }), ...(user !== undefined && { pgUser: user }) };
 }
 
-async function* ndjsonRows(source: AsyncIterable<Uint8Array>): AsyncIterable<RawRow | { line: number; error: ErrorCode }> {
+type ReadItem = RawRow | { line: number; error: ErrorCode };
+
+async function* ndjsonRows(source: AsyncIterable<Uint8Array>): AsyncIterable<ReadItem> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  // The current line so far: never more than MAX_RECORD characters. Past that the line is
+  // reported once and the rest of it is dropped as it streams in, up to its newline.
   let pending = '';
+  let discarding = false;
   let line = 0;
-  const emit = function* (text: string): Iterable<RawRow | { line: number; error: ErrorCode }> {
+  const emit = function* (text: string): Iterable<ReadItem> {
     line++;
     const trimmed = text.trim();
     if (trimmed === '') return;
-    if (trimmed.length > 64 * 1024) {
-      yield { line, error: 'invalid_request' };
-      return;
-    }
     try {
       yield { line, value: JSON.parse(trimmed) };
     } catch {
       yield { line, error: 'invalid_json' };
+    }
+  };
+  const feed = function* (text: string): Iterable<ReadItem> {
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      const end = nl < 0 ? text.length : nl;
+      if (!discarding) {
+        if (pending.length + (end - start) > MAX_RECORD) {
+          line++;
+          yield { line, error: 'record_too_large' };
+          pending = '';
+          discarding = true;
+        } else {
+          pending += text.slice(start, end);
+        }
+      }
+      if (nl < 0) return;
+      if (discarding) discarding = false;
+      else yield* emit(pending);
+      pending = '';
+      start = nl + 1;
     }
   };
   for await (const chunk of source) {
@@ -93,24 +125,20 @@ async function* ndjsonRows(source: AsyncIterable<Uint8Array>): AsyncIterable<Raw
     } catch {
       throw new HashdError('invalid_utf8', `the import is not valid UTF-8 after line ${line}`);
     }
-    pending += text;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      yield* emit(pending.slice(0, nl));
-      pending = pending.slice(nl + 1);
-    }
-    if (pending.length > 1024 * 1024) throw new HashdError('invalid_request', `line ${line + 1} is longer than 1 MiB`);
+    yield* feed(text);
   }
+  let rest: string;
   try {
-    pending += decoder.decode();
+    rest = decoder.decode();
   } catch {
     throw new HashdError('invalid_utf8', 'the import ends in an incomplete UTF-8 sequence');
   }
-  if (pending.trim() !== '') yield* emit(pending);
+  yield* feed(rest);
+  if (!discarding && pending.trim() !== '') yield* emit(pending);
 }
 
 async function* csvRows(source: AsyncIterable<Uint8Array>): AsyncIterable<RawRow | { line: number; error: ErrorCode }> {
-  const parser = parseCsv({ columns: true, bom: true, info: true, skip_empty_lines: true, trim: false, max_record_size: 64 * 1024, encoding: 'utf8' });
+  const parser = parseCsv({ columns: true, bom: true, info: true, skip_empty_lines: true, trim: false, max_record_size: MAX_RECORD, encoding: 'utf8' });
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const feed = (async () => {
     try {
@@ -131,6 +159,9 @@ async function* csvRows(source: AsyncIterable<Uint8Array>): AsyncIterable<RawRow
   } catch (err) {
     if (isHashdError(err)) throw err;
     const code = (err as { code?: string }).code ?? '';
+    // A quoted CSV field may span lines, so after an oversized record there is no safe place to
+    // resume: the import stops there with a 413 (the batches before it are stored, whole).
+    if (code === 'CSV_MAX_RECORD_SIZE') throw new HashdError('record_too_large', `a CSV record is longer than ${MAX_RECORD} characters`, { details: { maxChars: MAX_RECORD } });
     throw new HashdError('invalid_request', code === 'CSV_INVALID_COLUMN_MAPPING' || code.startsWith('CSV_') ? `the CSV cannot be read (${code})` : 'the CSV cannot be read');
   } finally {
     await feed;
