@@ -120,6 +120,8 @@ export interface DataDeps {
   env: SchemeEnv;
   /** Hashes the wrap job computes at once. */
   wrapConcurrency: number;
+  /** How long the wrap job's lease lasts without a renewal (default 30 s). */
+  wrapLeaseMs?: number;
   /** Session lifetimes (default: DEFAULT_SESSION_SETTINGS). */
   sessions?: SessionSettings;
   /** One-time code lifetimes, attempts and issuance limit (default: DEFAULT_OTP_SETTINGS). */
@@ -234,7 +236,7 @@ export function createApp(deps: AppDeps): AppType {
     v1.route('/', transferRoutes(common));
     v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
-    v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, ...(data.wrapLeaseMs !== undefined && { wrapLeaseMs: data.wrapLeaseMs }), maxBodyBytes: deps.maxBodyBytes }));
   }
   v1.route('/', throttleRoutes({ throttle }));
   app.route('/v1', v1);

@@ -81,6 +81,9 @@ export interface ServiceConfig {
   ringKeys: readonly RingKeyEntry[] | undefined;
   /** Ship: TLS, metrics, shutdown (parseShipConfig). */
   ship: ShipConfig;
+  // --- wrap job lease (hardening-login) ---
+  /** How long a replica's claim on the wrap job lasts without a renewal (HASHD_WRAP_LEASE_SECONDS). */
+  wrapLeaseSeconds: number;
 }
 
 // --- Throttling (issue 11) -------------------------------------------------------------------
@@ -265,6 +268,8 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   const hashNice = intVar(env, 'HASHD_HASH_NICE', 5, 0, 19, issues);
   const maxBodyBytes = intVar(env, 'HASHD_MAX_BODY_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, issues);
   const databasePoolMax = intVar(env, 'HASHD_DB_POOL_MAX', 10, 1, 1000, issues);
+  // --- wrap job lease (hardening-login) ---
+  const wrapLeaseSeconds = intVar(env, 'HASHD_WRAP_LEASE_SECONDS', 30, 1, 3600, issues);
   // Performance: the Node server's limits (see src/entry/overload-node.ts).
   const server = {
     maxConnections: intVar(env, 'HASHD_MAX_CONNECTIONS', 2048, 0, 1_000_000, issues),
@@ -320,6 +325,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     ...sessionConfig,
     ringKeys: ringKeys === undefined ? undefined : Object.freeze(ringKeys),
     ship,
+    wrapLeaseSeconds,
   });
 }
 

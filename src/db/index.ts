@@ -24,7 +24,7 @@ export {
 } from './credentials.ts';
 export type { Database, DatabaseKind, HashdDb } from './database.ts';
 export { createInventoryRepository, type Inventory, type InventoryRepository, type SchemeCount, type UpgradeDay } from './inventory.ts';
-export { createJobRepository, type FinalJobState, type JobProgress, type JobRepository, type NewJob } from './jobs.ts';
+export { createJobRepository, type FinalJobState, type JobLease, type JobProgress, type JobRepository, type NewJob } from './jobs.ts';
 export { createOtpRepository, type IssueCodeInput, type IssueResult, type OtpRepository, type SpentAttempt } from './otp.ts';
 export { createRepositories, type Repositories } from './repositories.ts';
 export { type OtpCodeRow, type SessionRow } from './schema-sessions.ts';

@@ -25,6 +25,7 @@ import { createNodeLogger } from './logger-node';
 import { loadNodeKeyRing } from './keyring-node';
 import { withEarlyRefusal, type ServerLimits } from './overload-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
+import { watchWrapLeases } from '../store/wrap-lease';
 
 /**
  * Lowers the CPU priority of every thread but the event loop's (on Linux a thread id is a
@@ -108,6 +109,7 @@ async function start(): Promise<void> {
       registry: core.registry,
       env: core.env,
       wrapConcurrency: config.hashConcurrency,
+      wrapLeaseMs: config.wrapLeaseSeconds * 1000,
       sessions: config.sessions,
       otp: config.otp,
       otpSecret: resolveOtpSecret(config, logger),
@@ -120,6 +122,13 @@ async function start(): Promise<void> {
     clientAddress: nodeClientAddress(config.throttle.trustedProxies),
   });
   const purgeJob = startPurgeJob(() => db.repositories(), config.purge, logger);
+  // A wrap job whose replica died is taken over here once its lease has run out.
+  const stopWatchingLeases = watchWrapLeases({
+    deps: () => ({ ...repositories(), crypt, registry: core.registry, env: core.env }),
+    wrap: { concurrency: config.hashConcurrency, leaseMs: config.wrapLeaseSeconds * 1000 },
+    intervalMs: Math.max(500, Math.min((config.wrapLeaseSeconds * 1000) / 2, 10_000)),
+    logger,
+  });
   // The first hash starts libuv's threadpool (and prepares the dummy hash for unknown users), so
   // the pool's threads exist when they are lowered below the event loop's priority.
   await crypt.dummyVerify('warm-up');
@@ -200,6 +209,7 @@ async function start(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    stopWatchingLeases();
     logger.info({ signal }, 'draining');
     purgeJob.stop();
     server.close(() => {

@@ -27,6 +27,8 @@ export interface AdminRoutesDeps {
   logger: Logger;
   /** Hashes the wrap job computes at once (the service uses its hashing concurrency). */
   wrapConcurrency: number;
+  /** How long the wrap job's lease lasts without a renewal. */
+  wrapLeaseMs?: number;
   maxBodyBytes: number;
 }
 
@@ -35,7 +37,8 @@ export const startWrapRoute = defineRoute({
   path: '/admin/wrap',
   tags: ['admin'],
   summary: 'Start (or resume) the wrap-upgrade of weak stored hashes into argon2id',
-  description: 'The body is optional: without one, every accepted scheme that can be wrapped is.',
+  description:
+    'The body is optional: without one, every accepted scheme that can be wrapped is. One replica at a time runs the job: it holds a lease (HASHD_WRAP_LEASE_SECONDS) renewed with every batch; a second start while the lease holds answers 409 `conflict`, and a job whose replica died is taken over once its lease has run out.',
   request: { body: { required: false, content: { 'application/json': { schema: wrapRequest } } } },
   responses: { 202: { description: 'Started; follow it with GET /v1/admin/wrap', content: { 'application/json': { schema: wrapStatusResponse } } } },
   errors: [...JSON_BODY_ERRORS, 'forbidden', 'conflict', 'database_unavailable'],
@@ -67,7 +70,11 @@ export function adminRoutes(deps: AdminRoutesDeps) {
       const body = c.req.valid('json');
       const tenant = c.get('tenant');
       const wrapDeps = { ...repositories(c), crypt: deps.crypt, registry: deps.registry, env: deps.env, clock: deps.clock };
-      const { job, done } = await startWrap(wrapDeps, tenant, { concurrency: deps.wrapConcurrency, ...(body.schemes && { schemes: body.schemes }) });
+      const { job, done } = await startWrap(wrapDeps, tenant, {
+        concurrency: deps.wrapConcurrency,
+        ...(deps.wrapLeaseMs !== undefined && { leaseMs: deps.wrapLeaseMs }),
+        ...(body.schemes && { schemes: body.schemes }),
+      });
       done.then(
         (status) => deps.logger.info({ tenant, job: job.id, processed: status.processed, wrapped: status.wrapped }, 'wrap done'),
         (err: unknown) => deps.logger.error({ tenant, job: job.id, err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'wrap failed'),

@@ -26,7 +26,11 @@ export interface InventoryReport {
   total: number;
   needsRehash: number;
   wrapped: number;
-  /** Stored hashes the current policy cannot parse or no longer accepts, by error code. */
+  /**
+   * Stored hashes a login cannot use, by code: the error the policy answers for them
+   * (`scheme_not_allowed`, `malformed_hash`, `unknown_hash_format`…), `hash_cost_exceeds_cap`,
+   * or `disabled` for locked-account markers.
+   */
   unusable: Record<string, number>;
   schemes: SchemeInventory[];
   upgradesByDay: { day: string; kind: string; count: number }[];
@@ -51,6 +55,10 @@ export async function buildInventory(deps: InventoryDeps, tenant: string): Promi
     if (row.wrapped) entry.wrapped++;
     try {
       const identified = crypt.inspect(row.hash);
+      // Rows a login cannot use although they parse: a locked-account marker, costs above the
+      // caps. A login answers them like a wrong password, so they are counted here for the operator.
+      const refused = identified.unusable ? 'disabled' : identified.reasons.includes('cost_exceeds_cap') ? 'hash_cost_exceeds_cap' : undefined;
+      if (refused !== undefined) unusable[refused] = (unusable[refused] ?? 0) + 1;
       if (identified.needsRehash) {
         needsRehash++;
         entry.needsRehash++;

@@ -5,9 +5,13 @@
  * first: it uses the slots they leave), records its progress (cursor = last user id done) after every batch, and
  * resumes from that cursor after a crash or restart. Each row is replaced by a compare-and-swap
  * on the hash that was read, so a login or a password change that landed meanwhile wins.
+ *
+ * One process at a time runs a job: it holds the job's lease (db/jobs.ts), renews it with every
+ * batch's progress, and stops the moment a renewal fails. A job whose process died is taken over
+ * once its lease runs out, by the next start or by `resumeAbandonedWraps`.
  */
-import { systemClock, type Clock } from '../clock';
-import type { JobRow, Repositories } from '../db/index';
+import type { Clock } from '../clock';
+import type { JobLease, JobRow, Repositories } from '../db/index';
 import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import type { Registry } from '../hashing/registry';
@@ -31,8 +35,13 @@ export interface WrapOptions {
    */
   concurrency?: number;
   batchSize?: number;
-  /** A running job not updated for this long is taken to have died and is resumed. */
-  staleAfterMs?: number;
+  /**
+   * How long the job's lease lasts from the claim and from each batch's renewal. A running job
+   * whose lease ran out (its process died) is taken over by the next claim. Default 30 s.
+   */
+  leaseMs?: number;
+  /** The lease owner's name (default: a new random one per start). */
+  owner?: string;
   onProgress?: (status: WrapStatus) => void;
 }
 
@@ -71,30 +80,63 @@ function argon2Params(crypt: CryptContext): Record<string, ParamValue> {
   return Object.fromEntries(Object.entries(specs).map(([k, spec]) => [k, configured?.[k]?.default ?? spec.default]));
 }
 
-/** Claims the tenant's wrap job: resumes a dead one, refuses while a live one runs, else starts one. */
-async function claim(deps: WrapDeps, tenant: string, schemes: string[], staleAfterMs: number): Promise<JobRow> {
-  const now = (deps.clock ?? systemClock)();
+export const DEFAULT_WRAP_LEASE_MS = 30_000;
+
+/** A lease owner name: unique per process and start, so a restarted process is a new owner. */
+export function newLeaseOwner(): string {
+  const pid = typeof process === 'undefined' ? 0 : process.pid;
+  return `${pid}:${crypto.randomUUID()}`;
+}
+
+function leaseOf(options: WrapOptions): JobLease {
+  return { owner: options.owner ?? newLeaseOwner(), ms: options.leaseMs ?? DEFAULT_WRAP_LEASE_MS };
+}
+
+/**
+ * Claims the tenant's wrap job, each step one conditional statement: take over a running job
+ * whose lease ran out; else refuse while its owner holds it; else start one (the partial unique
+ * index lets exactly one of two concurrent starts through).
+ */
+async function claim(deps: WrapDeps, tenant: string, schemes: string[], lease: JobLease): Promise<JobRow> {
+  const taken = await deps.jobs.claim(tenant, WRAP_JOB, lease);
+  if (taken) return taken;
   const existing = await deps.jobs.get(tenant, WRAP_JOB);
   if (existing?.state === 'running') {
-    if (now.getTime() - existing.updatedAt.getTime() < staleAfterMs) {
-      throw new HashdError('conflict', 'a wrap job is already running for this tenant', { details: { processed: existing.processed, total: existing.total } });
-    }
-    return existing;
+    throw new HashdError('conflict', 'a wrap job is already running for this tenant', { details: { processed: existing.processed, total: existing.total } });
   }
   const total = await deps.exports.countForWrap(tenant, schemes);
-  const job = await deps.jobs.create(tenant, { kind: WRAP_JOB, total, params: { schemes, wrapped: 0 } });
+  const job = await deps.jobs.create(tenant, { kind: WRAP_JOB, total, params: { schemes, wrapped: 0 }, lease });
   if (!job) throw new HashdError('conflict', 'a wrap job is already running for this tenant');
   return job;
 }
 
-/** Starts (or resumes) the tenant's wrap job and returns once the claim is made and the run begun. */
+/** Starts (or takes over) the tenant's wrap job and returns once the claim is made and the run begun. */
 export async function startWrap(deps: WrapDeps, tenant: string, options: WrapOptions = {}): Promise<{ job: JobRow; done: Promise<WrapStatus> }> {
   const schemes = wrappableSchemes(deps, options.schemes);
-  const job = await claim(deps, tenant, schemes, options.staleAfterMs ?? 30_000);
-  return { job, done: runJob(deps, tenant, job, options) };
+  const lease = leaseOf(options);
+  const job = await claim(deps, tenant, schemes, lease);
+  return { job, done: runJob(deps, tenant, job, options, lease) };
 }
 
-async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: WrapOptions): Promise<WrapStatus> {
+/**
+ * Takes over every tenant's wrap job whose lease ran out (its process died) and runs each to the
+ * end; a service calls this now and then, so a job survives the replica that started it.
+ */
+export async function resumeAbandonedWraps(deps: WrapDeps, options: WrapOptions = {}): Promise<{ job: JobRow; done: Promise<WrapStatus> }[]> {
+  const lease = leaseOf(options);
+  const taken = await deps.jobs.claimAbandoned(WRAP_JOB, lease);
+  return taken.map((job) => ({ job, done: runJob(deps, job.tenant, job, options, lease) }));
+}
+
+/** The job's lease was taken over by another process (or the job was ended): this run stops. */
+export class LeaseLostError extends HashdError {
+  constructor() {
+    super('conflict', 'the wrap job is no longer leased to this process; it stopped');
+    this.name = 'LeaseLostError';
+  }
+}
+
+async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: WrapOptions, lease: JobLease): Promise<WrapStatus> {
   const { credentials, exports, jobs, inventory, registry, env } = deps;
   const schemes = ((job.params as { schemes?: string[] }).schemes ?? []).filter((s) => registry.get(s)?.wrap);
   const hashing = deps.crypt.limiter;
@@ -117,14 +159,28 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
     options.onProgress?.(status);
     return status;
   };
+  // Between the per-batch renewals, a heartbeat renews the lease too, so a batch slower than the
+  // lease (a busy machine) does not let another process take a live job; when a renewal answers
+  // false the workers stop taking rows and the run ends.
+  let lost = false;
+  const heartbeat = setInterval(() => {
+    jobs.renew(tenant, job.id, lease).then(
+      (held) => {
+        if (!held) lost = true;
+      },
+      () => undefined, // a database error: the batch's own renewal reports it
+    );
+  }, Math.max(100, Math.floor(lease.ms / 3)));
+  (heartbeat as { unref?: () => void }).unref?.();
   try {
     for (;;) {
+      if (lost) throw new LeaseLostError();
       const rows = await exports.scanForWrap(tenant, { schemes, limit: batchSize, ...(cursor !== undefined && { afterUserId: cursor }) });
       if (rows.length === 0) break;
       let next = 0;
       let swapped = 0;
       const worker = async (): Promise<void> => {
-        while (next < rows.length) {
+        while (next < rows.length && !lost) {
           const row = rows[next++];
           if (!row) break;
           const scheme = registry.get(row.scheme);
@@ -143,24 +199,30 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
       // Twice as many workers as hashing slots: while one waits for its compare-and-swap, another
       // hashes, so the slots never idle on a database round trip.
       await Promise.all(Array.from({ length: Math.min(concurrency * 2, rows.length) }, worker));
+      if (lost) throw new LeaseLostError();
       processed += rows.length;
       wrapped += swapped;
       cursor = rows[rows.length - 1]?.userId;
       if (swapped > 0) await inventory.recordUpgrade(tenant, 'wrap', swapped);
-      await jobs.progress(tenant, job.id, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } });
+      // The progress write renews the lease; when it answers false another process holds the
+      // job now (this one was presumed dead), so this one stops at once.
+      if (!(await jobs.renew(tenant, job.id, lease, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } }))) throw new LeaseLostError();
       report('running');
     }
     // Rows that stopped being weak by other means (a login upgrade, a password change) were
     // skipped by the scan; at the end every counted row is dealt with.
     if (processed < job.total) {
       processed = job.total;
-      await jobs.progress(tenant, job.id, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } });
+      if (!(await jobs.renew(tenant, job.id, lease, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } }))) throw new LeaseLostError();
     }
-    await jobs.finish(tenant, job.id, 'done');
+    if (!(await jobs.finish(tenant, job.id, 'done', lease.owner))) throw new LeaseLostError();
     return report('done');
   } catch (err) {
-    await jobs.finish(tenant, job.id, 'failed').catch(() => undefined);
+    // A lost lease leaves the job to its new owner; any other failure ends it, if still ours.
+    if (!(err instanceof LeaseLostError)) await jobs.finish(tenant, job.id, 'failed', lease.owner).catch(() => undefined);
     report('failed');
     throw err;
+  } finally {
+    clearInterval(heartbeat);
   }
 }

@@ -170,8 +170,12 @@ describe.each(backends)('login on $name', (backend) => {
       // Nothing was written: the row stays for the operator to deal with.
       expect((await repos.credentials.get('tenant-unusable', userId))?.hash).toBe(row.hash);
     }
+    await repos.credentials.set('tenant-unusable', 'locked', { hash: '!', scheme: 'disabled', source: 'import' });
+    logs.length = 0;
+    expect(await login(deps({ crypt: narrowed }), 'tenant-unusable', 'locked', 'anything')).toEqual({ valid: false, upgraded: false });
+    expect(logs.some((l) => l.includes('login against an unusable stored hash') && l.includes('"code":"disabled"'))).toBe(true);
     const report = await buildInventory({ ...repos, crypt: narrowed }, 'tenant-unusable');
-    expect(report.unusable).toMatchObject({ scheme_not_allowed: 1, malformed_hash: 1, unknown_hash_format: 1 });
+    expect(report.unusable).toEqual({ scheme_not_allowed: 1, malformed_hash: 1, unknown_hash_format: 1, hash_cost_exceeds_cap: 1, disabled: 1 });
   });
 
   it.skipIf(skip)('a valid login whose upgrade write fails answers upgraded: false, and the next login upgrades', async () => {

@@ -93,28 +93,38 @@ describe.each(backends)('wrap on $name', (backend) => {
     const tenant = 'beta';
     await s.call('/v1/import', { tenant, method: 'POST', body: ndjson(rows(1200)) });
     const deps = { ...s.repos, crypt: s.crypt, registry, env: nodeSchemeEnv() };
-    // A job repository that "crashes" after three batches: progress stops being written and the
-    // job is never finished, as when the process dies.
+    // A job repository that "crashes" right after recording its third batch: progress stops
+    // being written and the job is never finished, as when the process dies.
+    // (The lease heartbeat renews without progress; only a batch's renewal records progress.)
     let batches = 0;
+    let dead = false;
     const dying: JobRepository = {
       ...s.repos.jobs,
-      async progress(...args) {
-        if (++batches > 3) throw new Error('process died');
-        return s.repos.jobs.progress(...args);
+      async renew(tenant, id, lease, progress) {
+        if (dead) throw new Error('process died');
+        const renewed = await s.repos.jobs.renew(tenant, id, lease, progress);
+        if (progress !== undefined && ++batches === 3) {
+          dead = true;
+          throw new Error('process died');
+        }
+        return renewed;
       },
       async finish() {
         return false;
       },
     };
-    const first = await startWrap({ ...deps, jobs: dying }, tenant, { batchSize: 100, concurrency: 2 });
+    const leaseMs = 1500;
+    const first = await startWrap({ ...deps, jobs: dying }, tenant, { batchSize: 100, concurrency: 2, leaseMs, owner: 'first' });
     await expect(first.done).rejects.toThrow('process died');
     const crashed = await s.repos.jobs.get(tenant, 'wrap');
-    expect(crashed).toMatchObject({ state: 'running', processed: 300, cursor: 'w-00299' });
+    expect(crashed).toMatchObject({ state: 'running', processed: 300, cursor: 'w-00299', owner: 'first' });
 
-    // Another start while it still looks alive is refused; once stale, it resumes.
-    await expect(startWrap(deps, tenant, { batchSize: 100 })).rejects.toMatchObject({ code: 'conflict' });
-    const resumed = await startWrap(deps, tenant, { batchSize: 100, concurrency: 2, staleAfterMs: 0 });
+    // Another start while the lease holds is refused; once it has run out, the job is taken over.
+    await expect(startWrap(deps, tenant, { batchSize: 100, owner: 'second' })).rejects.toMatchObject({ code: 'conflict' });
+    await new Promise((r) => setTimeout(r, leaseMs + 100));
+    const resumed = await startWrap(deps, tenant, { batchSize: 100, concurrency: 2, owner: 'second' });
     expect(resumed.job.id).toBe(crashed?.id);
+    expect(resumed.job.owner).toBe('second');
     const done = await resumed.done;
     expect(done).toMatchObject({ state: 'done', processed: 1200 });
     const inventory = await s.repos.inventory.inventory(tenant);
