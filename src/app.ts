@@ -21,6 +21,7 @@ import { DEFAULT_OTP_SETTINGS, DEFAULT_SESSION_SETTINGS, type OtpSettings, type 
 import { adminRoutes } from './routes/admin';
 import { apiKeyAuth, requireScope } from './routes/auth';
 import { healthRoutes } from './routes/health';
+import { docsRoutes, type DocsAsset } from './routes/docs';
 import { metricsRoutes } from './routes/metrics';
 import { buildDocument, createRouter, registerDocumentParts, type RouterEnv } from './routes/openapi';
 import { keyRoutes } from './routes/keys';
@@ -69,6 +70,11 @@ export interface AppDeps {
    * to run it instead) in the message and details.
    */
   unavailable?: readonly UnavailableEndpoint[];
+  /**
+   * Reads a file of the installed swagger-ui-dist (the Node entry): with it /docs serves Swagger UI
+   * from this origin under a strict CSP (routes/docs.ts); without it, the CDN-loaded page.
+   */
+  docsAsset?: (name: DocsAsset) => Promise<Uint8Array | undefined>;
   /** Mutual TLS: the caller named by the request's verified client certificate (src/tls/server.ts). */
   certificateCaller?: (c: Context) => { tenant: string; scope: 'service' | 'admin' } | undefined;
   /** Metrics (the Node entry's prom-client registry, src/metrics.ts); with them, GET /metrics. */
@@ -246,7 +252,9 @@ export function createApp(deps: AppDeps): AppType {
   registerDocumentParts(app);
   const openapi = buildDocument(app, { version: VERSION });
   app.get('/openapi.json', (c) => c.json(openapi));
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'hashd API' }));
+  if (deps.docsAsset) app.route('/', docsRoutes({ asset: deps.docsAsset }));
+  // A runtime that cannot read swagger-ui-dist's files keeps the CDN-loaded page.
+  else app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'hashd API' }));
 
   const respond = (c: Context, error: HashdError): Response => {
     if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));

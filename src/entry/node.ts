@@ -22,6 +22,7 @@ import { nodeClientAddress, openNodeThrottle } from './throttle-node';
 import { resolveOtpSecret } from './otp-secret-node';
 import { startPurgeJob } from './purge-node';
 import { createNodeLogger } from './logger-node';
+import { swaggerUiAsset } from './docs-node';
 import { loadNodeKeyRing } from './keyring-node';
 import { withEarlyRefusal, type ServerLimits } from './overload-node';
 import { buildNodeCore, type NodeCore } from './runtime-node';
@@ -116,6 +117,7 @@ async function start(): Promise<void> {
       keyRing,
     },
     metrics,
+    docsAsset: swaggerUiAsset,
     ...(config.ship.certificateTenants.length > 0 && { certificateCaller: certificateCaller(config.ship.certificateTenants) }),
     ...(config.ship.metricsToken !== undefined && { metricsToken: config.ship.metricsToken }),
     throttle,
