@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { coreBench } from './core';
+import { edgeBench } from './edge';
 import { formatsBench } from './formats';
 import { memoryBench } from './memory';
 import { sessionsBench } from './sessions';
@@ -33,6 +34,7 @@ const sections: { name: string; run: () => Promise<string> }[] = [
   { name: 'formats', run: () => formatsBench({ seconds: Math.max(0.5, seconds / 10) }) },
   { name: 'memory', run: () => memoryBench({ seconds }) },
   { name: 'sessions', run: () => sessionsBench({ seconds }) },
+  { name: 'edge', run: () => edgeBench({ seconds: Math.max(2, seconds / 2) }) },
   { name: 'store', run: () => storeBench({ seconds, importRows: Number(flag('import-rows') ?? 1_000_000), wrapRows: Number(flag('wrap-rows') ?? 3000) }) },
 ];
 
