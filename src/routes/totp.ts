@@ -16,8 +16,10 @@ import { jsonBody } from './body';
 import { ringGate } from './keys';
 import { createRouter, defineRoute } from './openapi';
 import { JSON_BODY_ERRORS } from './passwords';
-import { userIdField } from './schemas';
-import { databaseGate } from './users';
+import { clientIpField, userIdField } from './schemas';
+import { attemptAddress, databaseGate } from './users';
+import type { ClientAddress } from '../throttle/address';
+import type { Throttle } from '../throttle/throttle';
 
 export interface TotpRoutesDeps {
   repositories: (c: Context) => Repositories;
@@ -25,6 +27,9 @@ export interface TotpRoutesDeps {
   clock: Clock;
   randomBytes: RandomBytes;
   maxBodyBytes: number;
+  /** Limits wrong codes per account (purposes `totp` and `recovery`) and client address. */
+  throttle: Throttle;
+  clientAddress?: ClientAddress | undefined;
 }
 
 /** Issuer and account name: shown by the authenticator app; a colon would break the URI's label. */
@@ -54,12 +59,12 @@ const enrollResponse = z
   })
   .meta({ id: 'TotpEnrollResponse' });
 // Not strict: extra fields (a client's idea of the time, say) are dropped and never used.
-const codeRequest = z.object({ userId: userIdField, code }).meta({ id: 'TotpCodeRequest' });
+const codeRequest = z.object({ userId: userIdField, code, clientIp: clientIpField.optional() }).meta({ id: 'TotpCodeRequest' });
 const confirmResponse = z
   .object({ confirmed: z.boolean(), recoveryCodes: z.array(z.string()).optional().meta({ description: 'Shown once: store nothing but give them to the user.' }) })
   .meta({ id: 'TotpConfirmResponse' });
 const verifyResponse = z.object({ valid: z.boolean() }).meta({ id: 'TotpVerifyResponse' });
-const recoverRequest = z.object({ userId: userIdField, recoveryCode }).meta({ id: 'TotpRecoverRequest' });
+const recoverRequest = z.object({ userId: userIdField, recoveryCode, clientIp: clientIpField.optional() }).meta({ id: 'TotpRecoverRequest' });
 const recoverResponse = z.object({ valid: z.boolean(), remaining: z.number().int() }).meta({ id: 'TotpRecoverResponse' });
 const userRequest = z.strictObject({ userId: userIdField }).meta({ id: 'TotpUserRequest' });
 const codesResponse = z.object({ recoveryCodes: z.array(z.string()) }).meta({ id: 'TotpRecoveryCodes' });
@@ -93,7 +98,7 @@ export const verifyTotpRoute = defineRoute({
   summary: "Check a code against the server's clock (±1 step); a code's step is accepted once",
   request: { body: json(codeRequest) },
   responses: { 200: ok('Result', verifyResponse) },
-  errors: [...COMMON],
+  errors: [...COMMON, 'rate_limited', 'throttle_unavailable'],
 });
 export const recoverRoute = defineRoute({
   method: 'post',
@@ -102,7 +107,7 @@ export const recoverRoute = defineRoute({
   summary: 'Spend a recovery code (each works once)',
   request: { body: json(recoverRequest) },
   responses: { 200: ok('Result', recoverResponse) },
-  errors: [...COMMON],
+  errors: [...COMMON, 'rate_limited', 'throttle_unavailable'],
 });
 export const recoveryCodesRoute = defineRoute({
   method: 'post',
@@ -138,12 +143,17 @@ export function totpRoutes(deps: TotpRoutesDeps) {
       return c.json(await totp(c).confirm(c.get('tenant'), userId, code), 200);
     })
     .openapi({ ...verifyTotpRoute, middleware: gates }, async (c) => {
-      const { userId, code } = c.req.valid('json');
-      return c.json(await totp(c).verify(c.get('tenant'), userId, code), 200);
+      const { userId, code, clientIp } = c.req.valid('json');
+      const tenant = c.get('tenant');
+      // Reserved before the code is checked (a replayed code counts as a wrong one).
+      const subject = { tenant, userId, purpose: 'totp', address: attemptAddress(c, clientIp, deps.clientAddress) };
+      return c.json(await deps.throttle.guard(subject, () => totp(c).verify(tenant, userId, code), (r) => r.valid), 200);
     })
     .openapi({ ...recoverRoute, middleware: gates }, async (c) => {
-      const { userId, recoveryCode: presented } = c.req.valid('json');
-      return c.json(await totp(c).recover(c.get('tenant'), userId, presented), 200);
+      const { userId, recoveryCode: presented, clientIp } = c.req.valid('json');
+      const tenant = c.get('tenant');
+      const subject = { tenant, userId, purpose: 'recovery', address: attemptAddress(c, clientIp, deps.clientAddress) };
+      return c.json(await deps.throttle.guard(subject, () => totp(c).recover(tenant, userId, presented), (r) => r.valid), 200);
     })
     .openapi({ ...recoveryCodesRoute, middleware: gates }, async (c) => c.json(await totp(c).newRecoveryCodes(c.get('tenant'), c.req.valid('json').userId), 200))
     .openapi({ ...deleteTotpRoute, middleware: [databaseGate(repositories)] }, async (c) => {

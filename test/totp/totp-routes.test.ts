@@ -9,6 +9,7 @@ import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/index';
 import { createKeyRing, newRingEntry, parseRingKeys } from '../../src/keys/ring';
+import { createDisabledThrottle } from '../../src/throttle/throttle';
 import { stepAt, totpCode } from '../../src/totp/totp';
 import { backends, manualClock, openFresh } from '../db/_backends';
 import { makeStoreApp, type StoreApp } from '../store/_app';
@@ -25,7 +26,9 @@ describe.each(backends)('TOTP on $name', (backend) => {
     if (backend.skipReason) return;
     database = await openFresh(backend);
     const ring = await createKeyRing(parseRingKeys(newRingEntry('k1', csprng), []), csprng);
-    s = makeStoreApp(database, { keyRing: ring, clock: clock.now });
+    // These tests are about TOTP itself (many wrong codes on one user); the throttle over TOTP is
+    // tested in test/throttle/totp.test.ts.
+    s = makeStoreApp(database, { keyRing: ring, clock: clock.now, throttle: createDisabledThrottle() });
   });
   afterAll(async () => {
     await database?.close();
