@@ -12,7 +12,7 @@ import { ConfigError } from '../config';
 import { HashdError } from '../errors';
 import { newApiKey } from './keys';
 import { parseTlsArgs, tlsClient, tlsInit } from './tls';
-import { importCommand, inventoryCommand, migrateCommand, purgeCommand, wrapCommand, type StoreCommandOptions } from './store';
+import { importCommand, inventoryCommand, keysRotateCommand, migrateCommand, purgeCommand, wrapCommand, type StoreCommandOptions } from './store';
 
 const USAGE = `usage:
   hashd policy check FILE     validate a policy file (TOML or JSON) without starting the server
@@ -137,6 +137,23 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (command === 'keys' && sub === 'new-ring-key') return keysNewRingKey(rest);
+  if (command === 'keys' && sub === 'rotate') {
+    const { options } = flags(rest);
+    const batch = options.batch === undefined ? undefined : Number(options.batch);
+    if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 10_000)) {
+      process.stderr.write('hashd: --batch must be an integer between 1 and 10000\n');
+      return 2;
+    }
+    try {
+      return await keysRotateCommand(batch === undefined ? {} : { batchSize: batch });
+    } catch (err) {
+      if (err instanceof ConfigError || (err instanceof Error && !('code' in err))) {
+        process.stderr.write(`hashd: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+  }
   if (command === 'migrate' || command === 'import' || command === 'wrap' || command === 'inventory' || command === 'purge') {
     const { positional, options } = flags(argv.slice(1));
     try {

@@ -9,6 +9,8 @@ import { openNodeDatabase } from '../entry/database-node';
 import { buildNodeCore } from '../entry/runtime-node';
 import type { Logger } from '../logger';
 import { importCredentials, type ImportFormat } from '../store/import';
+import { loadNodeKeyRing } from '../entry/keyring-node';
+import { rotateRing } from '../keys/rotate';
 import { buildInventory } from '../store/inventory';
 import { startWrap } from '../store/wrap';
 import { systemClock } from '../clock';
@@ -103,9 +105,35 @@ export async function wrapCommand(options: StoreCommandOptions): Promise<number>
 
 export async function inventoryCommand(options: StoreCommandOptions): Promise<number> {
   return withStore(async ({ core, db }) => {
-    const report = await buildInventory({ ...db.repositories(), crypt: core.crypt }, options.tenant ?? DEFAULT_TENANT);
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const tenant = options.tenant ?? DEFAULT_TENANT;
+    const report = await buildInventory({ ...db.repositories(), crypt: core.crypt }, tenant);
+    const encryptedByRingKey = await db.repositories().ringRows.countByRingKey(tenant);
+    process.stdout.write(`${JSON.stringify({ ...report, encryptedByRingKey }, null, 2)}\n`);
     return 0;
+  });
+}
+
+/**
+ * `hashd keys rotate [--batch N]`: re-seals every encrypted row (all tenants) under the first
+ * HASHD_KEYS key, with progress on stderr, then prints the rows each key id still holds. Exit 1
+ * when rows remain that cannot be re-sealed (their key id is missing from the ring, or damaged).
+ */
+export async function keysRotateCommand(options: { batchSize?: number }): Promise<number> {
+  return withStore(async ({ core, db }) => {
+    const { ring, source } = await loadNodeKeyRing(core.config, stderrLogger);
+    if (!ring) throw new Error('HASHD_KEYS is not configured: there is no ring to rotate to');
+    process.stderr.write(`hashd: rotating to ring key "${ring.primaryId}" (${source}; ring: ${ring.ids.join(', ')})\n`);
+    const result = await rotateRing(
+      { ring, rows: db.repositories().ringRows },
+      { ...(options.batchSize !== undefined && { batchSize: options.batchSize }), onProgress: (p) => progressLine(`${bar(p.done, p.total)}${p.done}/${p.total} rows (${p.slot})`) },
+    );
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    const perKey: Record<string, number> = {};
+    for (const c of result.counts) perKey[c.ringKeyId] = (perKey[c.ringKeyId] ?? 0) + c.count;
+    process.stdout.write(
+      `${JSON.stringify({ primary: ring.primaryId, rewritten: result.rewritten, unavailable: result.unavailable, failed: result.failed, rowsByRingKey: perKey, bySlot: result.counts }, null, 2)}\n`,
+    );
+    return result.unavailable + result.failed > 0 ? 1 : 0;
   });
 }
 

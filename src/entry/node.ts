@@ -16,6 +16,7 @@ import type { Repositories } from '../db/index';
 import { createMetrics } from '../metrics';
 import { certificateCaller, readTlsFiles, tlsServerOptions } from '../tls/server';
 import { openNodeDatabase } from './database-node';
+import { unreadableRows } from '../keys/rotate';
 import { lingeringClose } from './linger';
 import { nodeClientAddress, openNodeThrottle } from './throttle-node';
 import { resolveOtpSecret } from './otp-secret-node';
@@ -77,6 +78,17 @@ async function start(): Promise<void> {
   const db = await openNodeDatabase(config, logger);
   const throttle = await openNodeThrottle(config.throttle, { logger, clock: systemClock, database: db.database });
   const { ring: keyRing } = await loadNodeKeyRing(config, logger);
+  if (keyRing) {
+    // Rows under a ring key id that HASHD_KEYS no longer lists cannot be read: say so at start.
+    // (Async, and failures ignored: with the database not reachable yet there is nothing to count.)
+    void (async () => unreadableRows(keyRing, db.repositories().ringRows))().then(
+      (unreadable) => {
+        if (unreadable.total > 0) logger.error({ rows: unreadable.total, byKeyId: unreadable.byKeyId }, 'encrypted rows under ring key ids missing from HASHD_KEYS cannot be read (503 key_unavailable)');
+        else logger.info({ ring: keyRing.ids }, 'key ring: every encrypted row is readable');
+      },
+      () => undefined,
+    );
+  }
   const metrics = createMetrics({ limiterStats: () => crypt.limiter.stats(), databasePoolMax: db.database.kind === 'pglite' ? 1 : config.databasePoolMax });
   metrics.instrumentCrypt(crypt);
   // db.repositories() hands out one object once migrated; its instrumented view is made once.

@@ -88,6 +88,8 @@ export function adminRoutes(deps: AdminRoutesDeps) {
     })
     .openapi({ ...inventoryRoute, middleware: [database] }, async (c) => {
       const report: InventoryReport = await buildInventory({ ...repositories(c), crypt: deps.crypt }, c.get('tenant'));
-      return c.json(report as unknown as Record<string, unknown>, 200);
+      // Keys and TOTP: how many of the tenant's encrypted rows each master ring key id holds.
+      const encryptedByRingKey = await repositories(c).ringRows.countByRingKey(c.get('tenant'));
+      return c.json({ ...report, encryptedByRingKey } as unknown as Record<string, unknown>, 200);
     });
 }
