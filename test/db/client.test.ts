@@ -3,8 +3,9 @@
  * cannot be reached apart from any other database error.
  */
 
-import { readFile } from 'node:fs/promises';
-import { sql } from 'drizzle-orm';
+import { readFile, readdir } from 'node:fs/promises';
+import { getTableName, is, sql } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/database.ts';
 import { openDatabase } from '../../src/entry/database-client.ts';
@@ -15,6 +16,17 @@ import { backends, openFresh } from './_backends.ts';
 const journal = JSON.parse(await readFile(new URL('../../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as {
   entries: unknown[];
 };
+
+/** Every table the drizzle schema files declare (src/db/schema*.ts), which the migrations must create. */
+async function declaredTables(): Promise<string[]> {
+  const dir = new URL('../../src/db/', import.meta.url);
+  const names: string[] = [];
+  for (const file of (await readdir(dir)).filter((f) => /^schema.*\.ts$/.test(f))) {
+    const mod = (await import(new URL(file, dir).href)) as Record<string, unknown>;
+    for (const value of Object.values(mod)) if (is(value, PgTable)) names.push(getTableName(value));
+  }
+  return [...new Set(names)].sort();
+}
 
 async function appliedMigrations(database: Database): Promise<number> {
   const [row] = await queryRows<{ n: number }>(
@@ -45,7 +57,9 @@ for (const backend of backends) {
 
     it('migrates once and then finds nothing to do', async () => {
       expect(database.kind).toBe(backend.name);
-      expect(await tableNames(database)).toEqual(['credentials', 'jobs', 'upgrade_events']);
+      const declared = await declaredTables();
+      expect(declared).toContain('credentials');
+      expect((await tableNames(database)).sort()).toEqual(declared);
       await database.migrate();
       await database.migrate();
       expect(await appliedMigrations(database)).toBe(journal.entries.length);
@@ -103,7 +117,7 @@ describe.skipIf(pg.skipReason !== undefined)('PostgreSQL connections', () => {
     try {
       await Promise.all([a.migrate(), b.migrate(), a.migrate()]);
       expect(await appliedMigrations(b)).toBe(journal.entries.length);
-      expect(await tableNames(a)).toEqual(['credentials', 'jobs', 'upgrade_events']);
+      expect((await tableNames(a)).sort()).toEqual(await declaredTables());
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

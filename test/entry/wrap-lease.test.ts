@@ -12,7 +12,7 @@ import { backends, type Backend } from '../db/_backends';
 
 const root = new URL('../../', import.meta.url).pathname;
 const postgres = backends.find((b) => b.name === 'postgres') as Backend;
-const ROWS = 1500;
+const ROWS = 3000;
 
 interface Server {
   child: ChildProcess;
@@ -32,10 +32,12 @@ async function startServer(url: string): Promise<Server> {
       PORT: '0',
       HASHD_HASH_CONCURRENCY: '1',
       HASHD_WRAP_LEASE_SECONDS: '2',
-      // Cheap wrap hashes (weak on purpose, named as such), so the job is a few seconds long.
+      // Wrap hashes of about 4-8 ms each on one slot (16 MiB, weak on purpose, named as such), so
+      // the job lasts over ten seconds even on a quiet, fast machine: long enough to watch the
+      // lease being renewed and to kill the runner mid-job, short enough for the suite.
       HASHD_POLICY__allow_weak_params: 'true',
-      HASHD_POLICY__params__argon2id__memory_cost: '512',
-      HASHD_POLICY__params__argon2id__time_cost: '1',
+      HASHD_POLICY__params__argon2id__memory_cost: '16384',
+      HASHD_POLICY__params__argon2id__time_cost: '2',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
