@@ -27,7 +27,7 @@ async function hashd(...args: string[]): Promise<{ code: number; stdout: string;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('hashd migrate, import, inventory, wrap', () => {
-  it('imports a dump with a summary and rows/s, idempotently, and reports the inventory', async () => {
+  it('imports a dump with a summary and rows/s, idempotently, and reports the inventory', { timeout: 240_000 }, async () => {
     expect(await hashd('migrate')).toMatchObject({ code: 0, stdout: 'migrations applied (pglite)\n' });
     const file = join(dir, 'dump.ndjson');
     const lines = [
