@@ -2,6 +2,7 @@
  * Builds the full service (stateless routes plus the store) over a test database, the way the
  * Node entry does, with the cheap test policy and in-memory logs.
  */
+import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { createApp } from '../../src/app';
 import { parseApiKeys } from '../../src/config';
@@ -29,7 +30,8 @@ export const KEYS = {
 const ENTRY_NAMES: Record<keyof typeof KEYS, string> = { acme: 'acme:admin', beta: 'beta:admin', acmeService: 'acme' };
 
 /** The one-time code secret of the test apps (a fixed test value, never a real one). */
-export const TEST_OTP_SECRET = new Uint8Array(32).fill(7);
+/** The OTP server secret of the test apps: drawn from the CSPRNG when the tests start, never committed. */
+export const TEST_OTP_SECRET = new Uint8Array(randomBytes(32));
 
 export interface StoreApp {
   app: ReturnType<typeof createApp>;
