@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashdError } from '../../src/errors';
-import { createThrottle, PENDING_TTL_MS, refusalReason, type Throttle, type ThrottleRules, type ThrottleStore } from '../../src/throttle/throttle';
+import { createThrottle, PENDING_TTL_MS, refusalReason, type AttemptSubject, type Throttle, type ThrottleRules, type ThrottleStore } from '../../src/throttle/throttle';
 import { manualClock } from '../db/_backends';
 import { storeBackends } from './_stores';
 
@@ -48,7 +48,7 @@ describe.each(storeBackends)('throttle on the $name store', (backend) => {
     return { throttle: createThrottle({ store, rules, clock: clock.now }), at: (ms) => clock.set(new Date(t0 + ms).toISOString()) };
   }
 
-  async function fail(throttle: Throttle, subject = alice): Promise<void> {
+  async function fail(throttle: Throttle, subject: AttemptSubject = alice): Promise<void> {
     await (await throttle.begin(subject)).failed();
   }
 
