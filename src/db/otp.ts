@@ -43,6 +43,8 @@ export interface OtpRepository {
   issue(tenant: string, input: IssueCodeInput): Promise<IssueResult>;
   /** Takes one attempt of a live code; undefined when the code is unknown, used, expired or out of attempts. */
   spendAttempt(tenant: string, id: string, now: Date): Promise<SpentAttempt | undefined>;
+  /** The user a code id was issued to (used, expired or not), for the per-account attempt limit; undefined when no row has that id. */
+  ownerOf(tenant: string, id: string): Promise<string | undefined>;
   /** Marks a live code used; true only for the one call that did. */
   consume(tenant: string, id: string, now: Date): Promise<boolean>;
   removeUser(tenant: string, userId: string): Promise<number>;
@@ -111,6 +113,14 @@ export function createOtpRepository(database: Database, clock: Clock): OtpReposi
         .where(and(eq(otpCodes.tenant, tenant), eq(otpCodes.id, id), live(now)))
         .returning({ userId: otpCodes.userId, purpose: otpCodes.purpose, codeMac: otpCodes.codeMac, attemptsLeft: otpCodes.attemptsLeft });
       return row;
+    },
+
+    async ownerOf(tenant, id) {
+      const [row] = await db
+        .select({ userId: otpCodes.userId })
+        .from(otpCodes)
+        .where(and(eq(otpCodes.tenant, tenant), eq(otpCodes.id, id)));
+      return row?.userId;
     },
 
     async consume(tenant, id, now) {

@@ -2,21 +2,27 @@
  * Stored one-time codes: issue a code for a user and purpose, verify it. Without a server secret
  * (HASHD_OTP_SECRET, or the dev-mode generated one) both answer 503 `key_unavailable`, before the
  * body is read.
+ *
+ * Verify is throttled like login (throttle/throttle.ts, purpose `otp`), on top of the per-code cap
+ * of attempts: the account is the code's user, looked up by otpId, and the address is `clientIp`
+ * (else the entry's peer address). An otpId that names no code counts against the address only.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { Clock, RandomBytes } from '../clock';
 import type { Repositories } from '../db/index';
 import { HashdError } from '../errors';
-import { issueCode, verifyCode, type OtpDeps } from '../sessions/otp';
+import { isOtpId, issueCode, verifyCode, type OtpDeps } from '../sessions/otp';
 import { OTP_SECRET_MISSING } from '../sessions/otp-secret';
 import { OTP_MIN_TTL_SECONDS, type OtpSettings } from '../sessions/settings';
 import { jsonBody } from './body';
 import { createRouter, defineRoute } from './openapi';
 import { JSON_BODY_ERRORS } from './passwords';
-import { userIdField } from './schemas';
+import type { ClientAddress } from '../throttle/address';
+import { tagRefusal, type Throttle } from '../throttle/throttle';
+import { clientIpField, userIdField } from './schemas';
 import { CODE_DIGITS } from './tokens';
-import { databaseGate } from './users';
+import { attemptAddress, databaseGate } from './users';
 
 export interface OtpRoutesDeps {
   repositories: (c: Context) => Repositories;
@@ -26,6 +32,10 @@ export interface OtpRoutesDeps {
   /** undefined: one-time codes are off (503 key_unavailable). */
   secret: Uint8Array | undefined;
   maxBodyBytes: number;
+  /** Limits failed verifies per account (the code's user) and per client address. */
+  throttle: Throttle;
+  /** The request's client address when the body names no `clientIp` (the entry's). */
+  clientAddress?: ClientAddress | undefined;
 }
 
 const purpose = z
@@ -39,7 +49,7 @@ export const issueCodeRequest = z
     purpose,
     digits: z.number().int().min(CODE_DIGITS.min).max(CODE_DIGITS.max).optional().meta({ description: `${CODE_DIGITS.min}..${CODE_DIGITS.max}, default ${CODE_DIGITS.default}.` }),
     ttlSeconds: z.number().int().min(OTP_MIN_TTL_SECONDS).optional().meta({ description: 'Lifetime in seconds (default 600; maximum from the configuration).' }),
-    clientIp: z.string().max(64).optional().meta({ description: "The end user's address, for logs and throttling; the issuance limit counts per user and purpose whatever it says." }),
+    clientIp: clientIpField.optional().meta({ description: "The end user's IP address (IPv4 dotted quad or IPv6); the issuance limit counts per user and purpose whatever it says." }),
   })
   .meta({ id: 'IssueCodeRequest' });
 
@@ -57,7 +67,7 @@ export const verifyCodeRequest = z
     code: z.string().max(64).meta({ description: 'Exactly the digits issued, as a string.' }),
     userId: userIdField.optional().meta({ description: 'When given, the code must belong to this user.' }),
     purpose: purpose.optional().meta({ description: 'When given, the code must have been issued for this purpose.' }),
-    clientIp: z.string().max(64).optional(),
+    clientIp: clientIpField.optional().meta({ description: "The end user's IP address (IPv4 dotted quad or IPv6), for the per-address attempt limit." }),
   })
   .meta({ id: 'VerifyCodeRequest' });
 
@@ -86,13 +96,15 @@ export const verifyCodeRoute = defineRoute({
   path: '/otp/verify',
   tags: ['otp'],
   summary: 'Check a one-time code: 5 attempts, single use, bound to its otpId, user and purpose',
+  description:
+    "Failed verifies are also limited per account (the code's user) and per client address (`clientIp`, else the TCP peer), like login: past the limits the answer is 429 `rate_limited` with `Retry-After`, whether or not the code is right.",
   request: { body: jsonRequest(verifyCodeRequest) },
   responses: { 200: json(verifyCodeResponse, 'Result') },
-  errors: [...JSON_BODY_ERRORS, 'key_unavailable', 'database_unavailable'],
+  errors: [...JSON_BODY_ERRORS, 'rate_limited', 'throttle_unavailable', 'key_unavailable', 'database_unavailable'],
 });
 
 export function otpRoutes(deps: OtpRoutesDeps) {
-  const { repositories, clock, random, settings, secret, maxBodyBytes } = deps;
+  const { repositories, clock, random, settings, secret, maxBodyBytes, throttle } = deps;
   const database = databaseGate(repositories);
   const keyGate: MiddlewareHandler = async function otpKeyGate(_c, next) {
     if (secret === undefined) throw new HashdError('key_unavailable', OTP_SECRET_MISSING);
@@ -113,17 +125,29 @@ export function otpRoutes(deps: OtpRoutesDeps) {
         purpose: body.purpose,
         digits: body.digits ?? CODE_DIGITS.default,
         ttlSeconds,
+      }).catch((err: unknown) => {
+        // The only 429 here is the issuance limit (for the metrics' reason label).
+        throw err instanceof HashdError ? tagRefusal(err, 'issuance') : err;
       });
       return c.json({ otpId: issued.otpId, code: issued.code, expiresAt: issued.expiresAt.toISOString() }, 201);
     })
     .openapi({ ...verifyCodeRoute, middleware }, async (c) => {
       const body = c.req.valid('json');
-      const result = await verifyCode(otpDeps(c), c.get('tenant'), {
-        otpId: body.otpId,
-        code: body.code,
-        ...(body.userId !== undefined && { userId: body.userId }),
-        ...(body.purpose !== undefined && { purpose: body.purpose }),
-      });
+      const tenant = c.get('tenant');
+      // The account whose code is guessed; an id that names no code has none (the address still counts).
+      const owner = isOtpId(body.otpId) ? await repositories(c).otp.ownerOf(tenant, body.otpId) : undefined;
+      const subject = { tenant, userId: owner, purpose: 'otp', address: attemptAddress(c, body.clientIp, deps.clientAddress) };
+      const result = await throttle.guard(
+        subject,
+        () =>
+          verifyCode(otpDeps(c), tenant, {
+            otpId: body.otpId,
+            code: body.code,
+            ...(body.userId !== undefined && { userId: body.userId }),
+            ...(body.purpose !== undefined && { purpose: body.purpose }),
+          }),
+        (r) => r.valid,
+      );
       return c.json(result, 200);
     });
 }

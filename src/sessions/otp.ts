@@ -21,6 +21,11 @@ import type { OtpSettings } from './settings';
 export const OTP_ID_BYTES = 16;
 const OTP_ID = /^[A-Za-z0-9_-]{22}$/;
 
+/** Whether a string has the shape of an otpId (anything else names no code, without a lookup). */
+export function isOtpId(value: string): boolean {
+  return OTP_ID.test(value);
+}
+
 export interface OtpDeps {
   otp: OtpRepository;
   clock: Clock;

@@ -177,7 +177,7 @@ export interface Throttle {
 export const KNOWN_PURPOSES: readonly ThrottlePurpose[] = ['password', 'otp', 'totp', 'recovery'];
 
 /** Which limit refused an attempt (for the metrics; never sent to the caller). */
-export type RefusalReason = 'account' | 'address' | 'unknown';
+export type RefusalReason = 'account' | 'address' | 'issuance' | 'unknown';
 
 const refusalReasons = new WeakMap<HashdError, RefusalReason>();
 

@@ -9,6 +9,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Repositories } from '../../src/db/index';
 import { DEFAULT_OTP_SETTINGS } from '../../src/sessions/settings';
+import { createDisabledThrottle } from '../../src/throttle/throttle';
 import { backends, manualClock, openFresh } from '../db/_backends';
 import { makeStoreApp, TEST_OTP_SECRET, type StoreApp } from '../store/_app';
 
@@ -53,7 +54,9 @@ for (const backend of backends) {
           },
         },
       };
-      s = makeStoreApp(database, { clock: clock.now, repositories: () => counting, data: { otp: { ...DEFAULT_OTP_SETTINGS, issueLimit: 1000 } } });
+      // Throttling off (by name) for `s`: these tests are about the per-code cap the database
+      // keeps, which holds without the throttle; test/throttle/otp.test.ts covers the throttle.
+      s = makeStoreApp(database, { clock: clock.now, repositories: () => counting, throttle: createDisabledThrottle(), data: { otp: { ...DEFAULT_OTP_SETTINGS, issueLimit: 1000 } } });
       limited = makeStoreApp(database, { clock: clock.now });
     });
     afterAll(async () => {
