@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
-import { cannon, fmt, load, memoryOf, pct, startService, throughput } from './lib';
+import { cannon, coreShare, cpuSecondsOf, fmt, load, memoryOf, pct, scrapeTimeline, startService, threadTimes, throughput, timedThroughput, timesSince, type SchedTime } from './lib';
 
 export interface CoreOptions {
   seconds: number;
@@ -55,6 +55,9 @@ export async function coreBench(options: CoreOptions): Promise<string> {
     `| \`GET /healthz\` (50 connections) | | ${fmt(health.rps, 0)} | | ${health.p50} | ${health.p99} | ${health.non2xx} |`,
     '',
   );
+
+  // Where HTTP loses against raw, with the priority knob on and off (its own function below).
+  lines.push(await argon2TimelineBench({ seconds: options.seconds, rounds: 3 }));
 
   // 3. Overload: 1,000 connections on /v1/hash; /healthz probed alongside; peak RSS of the service.
   process.stderr.write('core: overload\n');
@@ -108,5 +111,86 @@ export async function coreBench(options: CoreOptions): Promise<string> {
     `| service RSS before / peak | ${fmt(before.rssMiB)} MiB / ${fmt(after.peakMiB)} MiB |`,
     '',
   );
+  return lines.join('\n');
+}
+
+/** One HTTP run of the timeline section: a fresh service with `nice`, 8 connections on /v1/hash. */
+async function timedHttpRun(nice: number, seconds: number, connections: number) {
+  const service = await startService({ HASHD_HASH_NICE: String(nice) });
+  const threads0 = threadTimes(service.pid);
+  const cpu0 = cpuSecondsOf(service.pid);
+  const t0 = performance.now();
+  const http = await cannon({ url: `${service.url}/v1/hash`, method: 'POST', body: { password: 'correct horse battery staple' }, connections, seconds });
+  const wall = (performance.now() - t0) / 1000;
+  const threads = timesSince(threads0, threadTimes(service.pid));
+  const serviceCpu = (cpuSecondsOf(service.pid) - cpu0) / wall;
+  const timeline = await scrapeTimeline(service.url);
+  await service.stop();
+  return { http, threads, serviceCpu, wall, timeline };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+
+export interface TimelineOptions {
+  seconds: number;
+  /** Rounds of raw → HTTP with the priority change → HTTP without it (ratios are per round). */
+  rounds: number;
+  connections?: number;
+}
+
+/**
+ * Where HTTP loses against raw argon2id, and what the priority knob (HASHD_HASH_NICE) does: each
+ * round runs the raw loop, then the service with the hashing threads niced (5) and not (0), so
+ * every ratio compares runs made a few seconds apart. For every HTTP run it prints the service's
+ * own per-request timeline (queue wait, dispatch delay, run time on the thread, response write:
+ * GET /metrics) next to the raw loop's per-operation time, the scheduler's view of the service's
+ * threads (time on a core, time runnable but waiting for one: the event loop apart from the
+ * hashing and helper threads) and the CPU the load generator used itself.
+ */
+export async function argon2TimelineBench(options: TimelineOptions): Promise<string> {
+  const cores = availableParallelism();
+  const connections = options.connections ?? 8;
+  const params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+  type Run = Awaited<ReturnType<typeof timedHttpRun>>;
+  const rows: { round: number; raw: Awaited<ReturnType<typeof timedThroughput>>; runs: Record<'5' | '0', Run> }[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    process.stderr.write(`core: timeline round ${round}/${options.rounds}: raw, HTTP nice 5, HTTP nice 0\n`);
+    const raw = await timedThroughput(() => argon2Hash('correct horse battery staple', params), { inFlight: cores, seconds: options.seconds });
+    const on = await timedHttpRun(5, options.seconds, connections);
+    const off = await timedHttpRun(0, options.seconds, connections);
+    rows.push({ round, raw, runs: { '5': on, '0': off } });
+  }
+  const perSec = (t: SchedTime, wall: number): string => `${fmt(t.cpuMs / wall / 1000, 2)} / ${fmt(t.waitMs / wall, 0)}`;
+  const stage = (run: Run, name: string): string => {
+    const s = run.timeline[name];
+    return s ? `${fmt(s.p50, 2)} / ${fmt(s.p99, 2)}` : 'n/a';
+  };
+  const lines = [
+    `## Core: where HTTP loses against raw argon2id (timeline, HASHD_HASH_NICE on and off)`,
+    '',
+    `argon2id m=19456 t=2 p=1. Each round: the raw loop (${cores} hashes in flight, ${options.seconds} s), then \`POST /v1/hash\` over HTTP with ${connections} connections (autocannon in its own process at nice 10) against a fresh service with \`HASHD_HASH_NICE=5\`, then with \`HASHD_HASH_NICE=0\`. Target: HTTP ≥ 97% of raw.`,
+    '',
+    '| round | raw hash/s | nice 5: HTTP req/s | HTTP / raw | nice 0: HTTP req/s | HTTP / raw |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.round} | ${fmt(r.raw.rate)} | ${fmt(r.runs['5'].http.rps)} | ${pct(r.runs['5'].http.rps / r.raw.rate)} | ${fmt(r.runs['0'].http.rps)} | ${pct(r.runs['0'].http.rps / r.raw.rate)} |`),
+    `| median | ${fmt(median(rows.map((r) => r.raw.rate)))} | | ${pct(median(rows.map((r) => r.runs['5'].http.rps / r.raw.rate)))} | | ${pct(median(rows.map((r) => r.runs['0'].http.rps / r.raw.rate)))} |`,
+    '',
+    'The per-request timeline of each HTTP run (ms, p50 / p99, from the service\'s `hashd_hash_timeline_seconds`), next to the raw loop\'s time per hash measured the same way (start to settle on the event loop). `run` above the raw time is what the service around the hash costs the hashing threads; `dispatch delay` is a slot left free between two hashes. Threads: CPU in cores and ms per second spent runnable but waiting for a core (Linux schedstat), for the event loop and for every other thread of the service (libuv\'s hashing pool, V8 helpers, legacy workers).',
+    '',
+    '| round | nice | raw per hash | queue wait | dispatch delay | run | response write | HTTP p50 / p99 | event loop cores / wait ms/s | other threads cores / wait ms/s | service CPU | load generator CPU |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    for (const nice of ['5', '0'] as const) {
+      const run = r.runs[nice];
+      lines.push(
+        `| ${r.round} | ${nice} | ${fmt(r.raw.p50, 2)} / ${fmt(r.raw.p99, 2)} | ${stage(run, 'queue_wait')} | ${stage(run, 'dispatch_delay')} | ${stage(run, 'run')} | ${stage(run, 'response_write')} | ${run.http.p50} / ${run.http.p99} | ${perSec(run.threads.loop, run.wall)} | ${perSec(run.threads.others, run.wall)} | ${fmt(run.serviceCpu, 2)} core | ${coreShare(run.http.loaderCpu)} |`,
+      );
+    }
+  }
+  lines.push('');
   return lines.join('\n');
 }
