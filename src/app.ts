@@ -183,10 +183,17 @@ export function createApp(deps: AppDeps): AppType {
   app.use(async function requestLog(c, next) {
     const started = performance.now();
     const given = c.req.header('x-request-id');
-    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : Array.from(random(16), (b) => b.toString(16).padStart(2, '0')).join('');
+    // A fresh id is a random UUID's 32 hex digits: crypto.randomUUID draws from a buffered pool,
+    // which costs a fraction of a getRandomValues call per request.
+    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : crypto.randomUUID().replaceAll('-', '');
     c.set('requestId', requestId);
-    await next();
+    // Set before the handler runs, so the response is built with it. Setting a header on a
+    // finished response makes Hono copy it into a new one, which on Node turns the body into a
+    // stream and costs the fast write path (a third of a small request's CPU).
     c.header('X-Request-Id', requestId);
+    await next();
+    // A handler that returned its own Response object did not take the prepared header.
+    if (c.res.headers.get('x-request-id') !== requestId) c.header('X-Request-Id', requestId);
     const matched = c.req.routePath !== '/*';
     // A request no route answered ends in a middleware's `/*` (or `/v1/*`): never its raw path,
     // which may hold anything the caller typed.

@@ -15,6 +15,7 @@ import { totpCredentials, totpRecoveryCodes, type TotpCredentialRow } from './sc
 export interface PendingTotp extends SealedValue {
   digits: number;
   period: number;
+  algorithm: 'SHA1' | 'SHA256' | 'SHA512';
 }
 
 export interface TotpRepository {
@@ -61,6 +62,7 @@ export function createTotpRepository(database: Database, clock: Clock): TotpRepo
         pendingSealed: pending.sealed,
         pendingDigits: pending.digits,
         pendingPeriod: pending.period,
+        pendingAlgorithm: pending.algorithm,
         pendingCreatedAt: now,
         updatedAt: now,
       };
@@ -85,12 +87,14 @@ export function createTotpRepository(database: Database, clock: Clock): TotpRepo
             sealed: sql`${t.pendingSealed}`,
             digits: sql`${t.pendingDigits}`,
             period: sql`${t.pendingPeriod}`,
+            algorithm: sql`${t.pendingAlgorithm}`,
             confirmedAt: now,
             lastStep: step,
             pendingRingKeyId: null,
             pendingSealed: null,
             pendingDigits: null,
             pendingPeriod: null,
+            pendingAlgorithm: null,
             pendingCreatedAt: null,
             updatedAt: now,
           })

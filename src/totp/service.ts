@@ -9,7 +9,7 @@ import type { TotpRepository } from '../db/index';
 import type { TotpCredentialRow } from '../db/index';
 import { HashdError } from '../errors';
 import type { KeyRing } from '../keys/ring';
-import { matchingStep, newRecoveryCodes, normalizeRecoveryCode, otpauthUri, qrSvg, recoveryDigest, TOTP_SECRET_BYTES, type TotpParams } from './totp';
+import { matchingStep, newRecoveryCodes, normalizeRecoveryCode, otpauthUri, qrSvg, recoveryDigest, TOTP_SECRET_BYTES_OF, totpAlgorithm, type TotpAlgorithm, type TotpParams } from './totp';
 import { encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
 
 export interface TotpServiceDeps {
@@ -20,6 +20,7 @@ export interface TotpServiceDeps {
 }
 
 export interface EnrollInput extends TotpParams {
+  algorithm: TotpAlgorithm;
   userId: string;
   issuer: string;
   accountName: string;
@@ -50,11 +51,12 @@ export function createTotpService(deps: TotpServiceDeps): TotpService {
 
   return {
     async enroll(tenant, input) {
-      const secret = randomBytes(TOTP_SECRET_BYTES);
+      const secret = randomBytes(TOTP_SECRET_BYTES_OF[input.algorithm]);
       const sealed = await ring.seal(secret, where(tenant, input.userId));
-      const stored = await repo.setPending(tenant, input.userId, { ringKeyId: sealed.keyId, sealed: sealed.blob, digits: input.digits, period: input.period }, input.replace);
+      const pending = { ringKeyId: sealed.keyId, sealed: sealed.blob, digits: input.digits, period: input.period, algorithm: input.algorithm };
+      const stored = await repo.setPending(tenant, input.userId, pending, input.replace);
       if (!stored) throw new HashdError('conflict', 'this user has a confirmed TOTP; send "replace": true to enrol a new one (the current one stays active until the new one is confirmed)');
-      const uri = otpauthUri({ issuer: input.issuer, accountName: input.accountName, secret, digits: input.digits, period: input.period });
+      const uri = otpauthUri({ issuer: input.issuer, accountName: input.accountName, secret, digits: input.digits, period: input.period, algorithm: input.algorithm });
       return { secret: encodeBase32UpperCaseNoPadding(secret), otpauthUri: uri, qrSvg: qrSvg(uri) };
     },
     async confirm(tenant, userId, code) {
@@ -63,7 +65,7 @@ export function createTotpService(deps: TotpServiceDeps): TotpService {
         throw new HashdError('not_found', 'no pending TOTP enrolment for this user');
       }
       const secret = await ring.open({ keyId: row.pendingRingKeyId, blob: row.pendingSealed }, where(tenant, userId));
-      const step = matchingStep(secret, code, clock().getTime(), { digits: row.pendingDigits, period: row.pendingPeriod });
+      const step = matchingStep(secret, code, clock().getTime(), { digits: row.pendingDigits, period: row.pendingPeriod, algorithm: totpAlgorithm(row.pendingAlgorithm) });
       if (step === undefined) return { confirmed: false };
       const { codes, digests } = await issueCodes();
       if (!(await repo.confirm(tenant, userId, row.pendingSealed, step, digests))) return { confirmed: false };
@@ -73,7 +75,7 @@ export function createTotpService(deps: TotpServiceDeps): TotpService {
       const row = await repo.get(tenant, userId);
       if (!active(row)) return { valid: false };
       const secret = await ring.open({ keyId: row.ringKeyId, blob: row.sealed }, where(tenant, userId));
-      const step = matchingStep(secret, code, clock().getTime(), { digits: row.digits, period: row.period });
+      const step = matchingStep(secret, code, clock().getTime(), { digits: row.digits, period: row.period, algorithm: totpAlgorithm(row.algorithm) });
       if (step === undefined) return { valid: false };
       return { valid: await repo.acceptStep(tenant, userId, step) };
     },

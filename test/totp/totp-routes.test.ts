@@ -4,10 +4,12 @@
  * replace rule, single-use recovery codes, removal (also with the user), tenant isolation,
  * malformed codes, and no seed, code or recovery code in logs or error bodies.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../src/db/index';
+import { totpCredentials } from '../../src/db/schema-keys';
 import { createKeyRing, newRingEntry, parseRingKeys } from '../../src/keys/ring';
 import { createDisabledThrottle } from '../../src/throttle/throttle';
 import { stepAt, totpCode } from '../../src/totp/totp';
@@ -16,6 +18,16 @@ import { makeStoreApp, type StoreApp } from '../store/_app';
 import { decodeQr } from './_qr';
 
 const csprng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+
+/** RFC 4226 §5.3 HOTP on node:crypto, independent of the service's otplib path. */
+function referenceHotp(secret: Uint8Array, counter: number, digits: number, hash: 'sha1' | 'sha256' | 'sha512'): string {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac(hash, secret).update(msg).digest();
+  const offset = (mac[mac.length - 1] as number) & 0x0f;
+  const value = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(value % 10 ** digits).padStart(digits, '0');
+}
 type Tenant = 'acme' | 'beta' | 'acmeService';
 
 describe.each(backends)('TOTP on $name', (backend) => {
@@ -77,6 +89,37 @@ describe.each(backends)('TOTP on $name', (backend) => {
     secrets.set('acme/alice', secret);
     recovery.set('acme/alice', confirmed.body.recoveryCodes);
     logged.push(enrolled.body.secret, ...confirmed.body.recoveryCodes, code);
+  });
+
+  it.skipIf(backend.skipReason)('enrols SHA256 and SHA512 TOTPs: a secret of the hash size, algorithm= in the URI, codes of that HMAC only', async () => {
+    for (const [algorithm, bytes, hash] of [['SHA256', 32, 'sha256'], ['SHA512', 64, 'sha512']] as const) {
+      const userId = `algo-${algorithm}`;
+      clock.set('2026-03-01T12:00:05Z');
+      const step = stepAt(Date.parse('2026-03-01T12:00:05Z'), 30);
+      const enrolled = await post('/v1/totp/enroll', { userId, issuer: 'Acme', accountName: 'a@example.com', digits: 8, algorithm });
+      expect(enrolled.status).toBe(200);
+      const secret = decodeBase32IgnorePadding(enrolled.body.secret);
+      expect(secret.length).toBe(bytes);
+      expect(enrolled.body.otpauthUri).toBe(`otpauth://totp/Acme:a%40example.com?secret=${enrolled.body.secret}&issuer=Acme&algorithm=${algorithm}&digits=8&period=30`);
+      expect(decodeQr(enrolled.body.qrSvg)).toBe(enrolled.body.otpauthUri);
+      // The SHA-1 code of the same secret and step does not confirm it.
+      const sha1Code = referenceHotp(secret, step, 8, 'sha1');
+      expect((await post('/v1/totp/confirm', { userId, code: sha1Code })).body).toEqual({ confirmed: false });
+      const confirmed = await post('/v1/totp/confirm', { userId, code: referenceHotp(secret, step, 8, hash) });
+      expect(confirmed.body.confirmed).toBe(true);
+      const [row] = await database.db.select().from(totpCredentials).where(and(eq(totpCredentials.tenant, 'acme'), eq(totpCredentials.userId, userId)));
+      expect(row?.algorithm).toBe(algorithm);
+      expect(row?.pendingAlgorithm).toBeNull();
+      clock.set('2026-03-01T12:00:35Z');
+      expect((await post('/v1/totp/verify', { userId, code: referenceHotp(secret, step + 1, 8, 'sha1') })).body).toEqual({ valid: false });
+      expect((await post('/v1/totp/verify', { userId, code: referenceHotp(secret, step + 1, 8, hash) })).body).toEqual({ valid: true });
+      logged.push(enrolled.body.secret, ...confirmed.body.recoveryCodes);
+    }
+    for (const algorithm of ['MD5', 'sha256', 'SHA-256', 1, null]) {
+      const res = await post('/v1/totp/enroll', { userId: 'algo-bad', issuer: 'Acme', accountName: 'a', algorithm });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+    }
   });
 
   it.skipIf(backend.skipReason)('verifies within ±1 step of the server clock, and refuses replays of a step or older ones', async () => {
