@@ -452,8 +452,7 @@ function emitBlocksScheduled(v: Variant): Code {
 }
 
 /**
- * MD5's `blocks(ptr, count)`, the same shape as emitBlocks. Locals: 0 ptr, 1 count, 2-5 a-d,
- * 6-21 message words. Steps: a = b + rotl(a + f(b, c, d) + X[k] + T[i], s).
+ * MD5's `blocks(ptr, count)`, the same shape as emitBlocks. Locals: 0 ptr, 1 count, 2-5 a-d. Steps: a = b + rotl(a + f(b, c, d) + X[k] + T[i], s).
  */
 function emitMd5Blocks(): Code {
   const c = new Code();
@@ -465,11 +464,12 @@ function emitMd5Blocks(): Code {
     if (i < 48) return (3 * i + 5) % 16;
     return (7 * i) % 16;
   };
-  c.op(1, ...uleb(20), I32);
+  // The message words are read from memory at each use (MD5 reads each one four times): held in
+  // 16 locals next to the 4 working variables they outnumber the machine's registers and spill.
+  c.op(1, ...uleb(4), I32);
   c.op(OP.block, 0x40).op(OP.loop, 0x40);
   c.get(1).op(OP.i32Eqz).op(OP.brIf, 1);
   for (let i = 0; i < 4; i++) c.i32(0).mem(OP.i32Load, STATE_MD5 + 4 * i).set(2 + i);
-  for (let k = 0; k < 16; k++) c.get(0).mem(OP.i32Load, 4 * k).set(6 + k);
   for (let i = 0; i < 64; i++) {
     const role = (r: number): number => 2 + ((((r - i) % 4) + 4) % 4);
     const [a, b, cc, d] = [role(0), role(1), role(2), role(3)];
@@ -479,7 +479,7 @@ function emitMd5Blocks(): Code {
     else if (round === 1) c.get(cc).get(d).get(b).get(cc).op(OP.i32Xor).op(OP.i32And).op(OP.i32Xor); // c ^ (d & (b ^ c))
     else if (round === 2) c.get(b).get(cc).op(OP.i32Xor).get(d).op(OP.i32Xor); // b ^ c ^ d
     else c.get(cc).get(b).get(d).i32(-1).op(OP.i32Xor).op(OP.i32Or).op(OP.i32Xor); // c ^ (b | ~d)
-    c.op(OP.i32Add).get(6 + word(i)).op(OP.i32Add).i32(T[i] as number).op(OP.i32Add);
+    c.op(OP.i32Add).get(0).mem(OP.i32Load, 4 * word(i)).op(OP.i32Add).i32(T[i] as number).op(OP.i32Add);
     c.i32(shifts[round * 4 + (i % 4)] as number).op(OP.i32Rotl).get(b).op(OP.i32Add).set(a);
   }
   for (let i = 0; i < 4; i++) c.i32(0).i32(0).mem(OP.i32Load, STATE_MD5 + 4 * i).get(2 + i).op(OP.i32Add).mem(OP.i32Store, STATE_MD5 + 4 * i);
