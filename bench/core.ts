@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
-import { cannon, fmt, load, memoryOf, pct, startService, throughput } from './lib';
+import { cannon, coreShare, cpuSecondsOf, fmt, load, memoryOf, pct, scrapeTimeline, startService, threadTimes, throughput, timedThroughput, timesSince, type SchedTime } from './lib';
 
 export interface CoreOptions {
   seconds: number;
@@ -56,57 +56,189 @@ export async function coreBench(options: CoreOptions): Promise<string> {
     '',
   );
 
-  // 3. Overload: 1,000 connections on /v1/hash; /healthz probed alongside; peak RSS of the service.
-  process.stderr.write('core: overload\n');
-  const overloadService = await startService();
-  const before = memoryOf(overloadService.pid);
+  // Where HTTP loses against raw, with the priority knob on and off (its own function below).
+  lines.push(await argon2TimelineBench({ seconds: options.seconds, rounds: 3 }));
+
+  // 3. Overload: 800 connections at once on /v1/hash (its own function below).
+  lines.push(await overloadBench({ seconds: options.overloadSeconds, connections: 800, rawHash }));
+  return lines.join('\n');
+}
+
+/** One HTTP run of the timeline section: a fresh service with `nice`, 8 connections on /v1/hash. */
+async function timedHttpRun(nice: number, seconds: number, connections: number) {
+  const service = await startService({ HASHD_HASH_NICE: String(nice) });
+  const threads0 = threadTimes(service.pid);
+  const cpu0 = cpuSecondsOf(service.pid);
+  const t0 = performance.now();
+  const http = await cannon({ url: `${service.url}/v1/hash`, method: 'POST', body: { password: 'correct horse battery staple' }, connections, seconds });
+  const wall = (performance.now() - t0) / 1000;
+  const threads = timesSince(threads0, threadTimes(service.pid));
+  const serviceCpu = (cpuSecondsOf(service.pid) - cpu0) / wall;
+  const timeline = await scrapeTimeline(service.url);
+  await service.stop();
+  return { http, threads, serviceCpu, wall, timeline };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+
+export interface TimelineOptions {
+  seconds: number;
+  /** Rounds of raw → HTTP with the priority change → HTTP without it (ratios are per round). */
+  rounds: number;
+  connections?: number;
+}
+
+/**
+ * Where HTTP loses against raw argon2id, and what the priority knob (HASHD_HASH_NICE) does: each
+ * round runs the raw loop, then the service with the hashing threads niced (5) and not (0), so
+ * every ratio compares runs made a few seconds apart. For every HTTP run it prints the service's
+ * own per-request timeline (queue wait, dispatch delay, run time on the thread, response write:
+ * GET /metrics) next to the raw loop's per-operation time, the scheduler's view of the service's
+ * threads (time on a core, time runnable but waiting for one: the event loop apart from the
+ * hashing and helper threads) and the CPU the load generator used itself.
+ */
+export async function argon2TimelineBench(options: TimelineOptions): Promise<string> {
+  const cores = availableParallelism();
+  const connections = options.connections ?? 8;
+  const params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+  type Run = Awaited<ReturnType<typeof timedHttpRun>>;
+  const rows: { round: number; raw: Awaited<ReturnType<typeof timedThroughput>>; runs: Record<'5' | '0', Run> }[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    process.stderr.write(`core: timeline round ${round}/${options.rounds}: raw, HTTP nice 5, HTTP nice 0\n`);
+    const raw = await timedThroughput(() => argon2Hash('correct horse battery staple', params), { inFlight: cores, seconds: options.seconds });
+    const on = await timedHttpRun(5, options.seconds, connections);
+    const off = await timedHttpRun(0, options.seconds, connections);
+    rows.push({ round, raw, runs: { '5': on, '0': off } });
+  }
+  const perSec = (t: SchedTime, wall: number): string => `${fmt(t.cpuMs / wall / 1000, 2)} / ${fmt(t.waitMs / wall, 0)}`;
+  const stage = (run: Run, name: string): string => {
+    const s = run.timeline[name];
+    return s ? `${fmt(s.p50, 2)} / ${fmt(s.p99, 2)}` : 'n/a';
+  };
+  const lines = [
+    `## Core: where HTTP loses against raw argon2id (timeline, HASHD_HASH_NICE on and off)`,
+    '',
+    `argon2id m=19456 t=2 p=1. Each round: the raw loop (${cores} hashes in flight, ${options.seconds} s), then \`POST /v1/hash\` over HTTP with ${connections} connections (autocannon in its own process at nice 10) against a fresh service with \`HASHD_HASH_NICE=5\`, then with \`HASHD_HASH_NICE=0\`. Target: HTTP ≥ 97% of raw.`,
+    '',
+    '| round | raw hash/s | nice 5: HTTP req/s | HTTP / raw | nice 0: HTTP req/s | HTTP / raw |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.round} | ${fmt(r.raw.rate)} | ${fmt(r.runs['5'].http.rps)} | ${pct(r.runs['5'].http.rps / r.raw.rate)} | ${fmt(r.runs['0'].http.rps)} | ${pct(r.runs['0'].http.rps / r.raw.rate)} |`),
+    `| median | ${fmt(median(rows.map((r) => r.raw.rate)))} | | ${pct(median(rows.map((r) => r.runs['5'].http.rps / r.raw.rate)))} | | ${pct(median(rows.map((r) => r.runs['0'].http.rps / r.raw.rate)))} |`,
+    '',
+    'The per-request timeline of each HTTP run (ms, p50 / p99, from the service\'s `hashd_hash_timeline_seconds`), next to the raw loop\'s time per hash measured the same way (start to settle on the event loop). `run` above the raw time is what the service around the hash costs the hashing threads; `dispatch delay` is a slot left free between two hashes. Threads: CPU in cores and ms per second spent runnable but waiting for a core (Linux schedstat), for the event loop and for every other thread of the service (libuv\'s hashing pool, V8 helpers, legacy workers).',
+    '',
+    '| round | nice | raw per hash | queue wait | dispatch delay | run | response write | HTTP p50 / p99 | event loop cores / wait ms/s | other threads cores / wait ms/s | service CPU | load generator CPU |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    for (const nice of ['5', '0'] as const) {
+      const run = r.runs[nice];
+      lines.push(
+        `| ${r.round} | ${nice} | ${fmt(r.raw.p50, 2)} / ${fmt(r.raw.p99, 2)} | ${stage(run, 'queue_wait')} | ${stage(run, 'dispatch_delay')} | ${stage(run, 'run')} | ${stage(run, 'response_write')} | ${run.http.p50} / ${run.http.p99} | ${perSec(run.threads.loop, run.wall)} | ${perSec(run.threads.others, run.wall)} | ${fmt(run.serviceCpu, 2)} core | ${coreShare(run.http.loaderCpu)} |`,
+      );
+    }
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+export interface OverloadOptions {
+  seconds: number;
+  connections: number;
+  /** The raw argon2id hashes/s measured in the same run: goodput is compared with it. */
+  rawHash: number;
+  /** Extra environment of the service (e.g. HASHD_HASH_NICE). */
+  env?: Record<string, string>;
+  /** Probe /healthz this often, ms (default 20). */
+  probeEveryMs?: number;
+}
+
+export interface OverloadResult {
+  ok: { count: number; perSecond: number; p50: number; p99: number } | undefined;
+  refused: { count: number; perSecond: number; p50: number; p99: number } | undefined;
+  others: [string, { count: number }][];
+  probes: { count: number; p50: number; p99: number; max: number };
+  loaderCpu: { seconds: number; wall: number };
+  serviceCpu: number;
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+}
+
+/**
+ * One overload run: `connections` keep-alive connections opened at once by bench/load.ts (its own
+ * process, niced) on `POST /v1/hash` for `seconds`, /healthz probed every `probeEveryMs` from this
+ * process; the service's CPU, RSS and the load generator's own CPU alongside.
+ */
+export async function overloadRun(options: OverloadOptions): Promise<OverloadResult> {
+  const service = await startService(options.env ?? {});
+  const before = memoryOf(service.pid);
+  const cpu0 = cpuSecondsOf(service.pid);
   const probes: number[] = [];
   let probing = true;
+  const every = options.probeEveryMs ?? 20;
   const prober = (async () => {
     while (probing) {
       const t0 = performance.now();
       try {
-        await (await fetch(`${overloadService.url}/healthz`)).text();
+        await (await fetch(`${service.url}/healthz`)).text();
         probes.push(performance.now() - t0);
       } catch {
         probes.push(Number.POSITIVE_INFINITY);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, every));
     }
   })();
-  const result = await load({
-    url: `${overloadService.url}/v1/hash`,
-    method: 'POST',
-    body: { password: 'correct horse battery staple' },
-    connections: 1000,
-    seconds: options.overloadSeconds,
-    timeoutMs: 10_000,
-  });
+  const t0 = performance.now();
+  const result = await load({ url: `${service.url}/v1/hash`, method: 'POST', body: { password: 'correct horse battery staple' }, connections: options.connections, seconds: options.seconds, timeoutMs: 10_000 });
+  const wall = (performance.now() - t0) / 1000;
   probing = false;
   await prober;
-  const after = memoryOf(overloadService.pid);
-  await overloadService.stop();
-  const ok = result.statuses['200'];
-  const refused = result.statuses['503'];
-  const others = Object.entries(result.statuses).filter(([s]) => s !== '200' && s !== '503');
+  const serviceCpu = (cpuSecondsOf(service.pid) - cpu0) / wall;
+  const after = memoryOf(service.pid);
+  await service.stop();
   probes.sort((a, b) => a - b);
-  const probeP = (p: number): number => probes[Math.min(probes.length - 1, Math.floor((p / 100) * probes.length))] ?? NaN;
-  lines.push(
-    '## Core: overload (1,000 connections on `POST /v1/hash`)',
+  const q = (p: number): number => probes[Math.min(probes.length - 1, Math.max(0, Math.ceil((p / 100) * probes.length) - 1))] ?? NaN;
+  return {
+    ok: result.statuses['200'],
+    refused: result.statuses['503'],
+    others: Object.entries(result.statuses).filter(([s]) => s !== '200' && s !== '503'),
+    probes: { count: probes.length, p50: q(50), p99: q(99), max: probes[probes.length - 1] ?? NaN },
+    loaderCpu: result.cpu,
+    serviceCpu,
+    rssBeforeMiB: before.rssMiB,
+    rssPeakMiB: after.peakMiB,
+  };
+}
+
+/** The overload section: one run with the hashing threads niced (the default) and one without. */
+export async function overloadBench(options: Omit<OverloadOptions, 'env'>): Promise<string> {
+  const cores = availableParallelism();
+  const runs: [string, OverloadResult][] = [];
+  for (const nice of ['5', '0']) {
+    process.stderr.write(`core: overload, ${options.connections} connections, HASHD_HASH_NICE=${nice}\n`);
+    runs.push([nice, await overloadRun({ ...options, env: { HASHD_HASH_NICE: nice } })]);
+  }
+  const row = (name: string, cell: (r: OverloadResult) => string): string => `| ${name} | ${runs.map(([, r]) => cell(r)).join(' | ')} |`;
+  return [
+    `## Core: overload (${options.connections.toLocaleString('en')} connections at once on \`POST /v1/hash\`)`,
     '',
-    `bench/load.ts in its own process keeps 1,000 keep-alive connections busy for ${options.overloadSeconds} s (10 s client timeout); the default policy (argon2id m=19456 t=2 p=1), concurrency ${cores}, queue ${cores * 8}. /healthz is probed every 100 ms during the run. The load generator shares the machine's ${cores} cores with the service, so goodput is measured against the raw figure above.`,
+    `bench/load.ts in its own process (nice 10) opens ${options.connections} keep-alive connections at once and keeps each busy for ${options.seconds} s (10 s client timeout); the default policy (argon2id m=19456 t=2 p=1), concurrency ${cores}, queue ${cores * 8}. /healthz is probed every ${options.probeEveryMs ?? 20} ms from the bench process. The load generator shares the machine's ${cores} cores with the service: its own CPU is in the table. Targets: /healthz p99 < 50 ms, 503 p99 < 50 ms, goodput ≥ 90% of raw.`,
     '',
-    '| measure | value |',
-    '| --- | ---: |',
-    `| 200 responses | ${ok?.count ?? 0} (${fmt(ok?.perSecond ?? 0)}/s) |`,
-    `| goodput vs raw hash/s | ${pct((ok?.perSecond ?? 0) / rawHash)} |`,
-    `| 503 responses | ${refused?.count ?? 0} (${fmt(refused?.perSecond ?? 0, 0)}/s) |`,
-    `| other outcomes | ${others.length === 0 ? 'none' : others.map(([s, v]) => `${s}: ${v.count}`).join(', ')} |`,
-    `| accepted p50 / p99 ms | ${fmt(ok?.p50 ?? NaN)} / ${fmt(ok?.p99 ?? NaN)} |`,
-    `| 503 p50 / p99 ms | ${fmt(refused?.p50 ?? NaN)} / ${fmt(refused?.p99 ?? NaN)} |`,
-    `| /healthz during the run p50 / p99 / max ms (${probes.length} probes) | ${fmt(probeP(50))} / ${fmt(probeP(99))} / ${fmt(probes[probes.length - 1] ?? NaN)} |`,
-    `| service RSS before / peak | ${fmt(before.rssMiB)} MiB / ${fmt(after.peakMiB)} MiB |`,
+    `| measure | ${runs.map(([nice]) => `HASHD_HASH_NICE=${nice}`).join(' | ')} |`,
+    `| --- | ${runs.map(() => '---:').join(' | ')} |`,
+    row('200 responses', (r) => `${r.ok?.count ?? 0} (${fmt(r.ok?.perSecond ?? 0)}/s)`),
+    row(`goodput vs raw (${fmt(options.rawHash)} hash/s)`, (r) => pct((r.ok?.perSecond ?? 0) / options.rawHash)),
+    row('503 responses', (r) => `${r.refused?.count ?? 0} (${fmt(r.refused?.perSecond ?? 0, 0)}/s)`),
+    row('other outcomes', (r) => (r.others.length === 0 ? 'none' : r.others.map(([s, v]) => `${s}: ${v.count}`).join(', '))),
+    row('accepted p50 / p99 ms', (r) => `${fmt(r.ok?.p50 ?? NaN)} / ${fmt(r.ok?.p99 ?? NaN)}`),
+    row('503 p50 / p99 ms', (r) => `${fmt(r.refused?.p50 ?? NaN)} / ${fmt(r.refused?.p99 ?? NaN)}`),
+    row('/healthz p50 / p99 / max ms', (r) => `${fmt(r.probes.p50)} / ${fmt(r.probes.p99)} / ${fmt(r.probes.max)} (${r.probes.count} probes)`),
+    row('service CPU', (r) => `${fmt(r.serviceCpu, 2)} core`),
+    row('load generator CPU', (r) => coreShare(r.loaderCpu)),
+    row('service RSS before / peak', (r) => `${fmt(r.rssBeforeMiB)} / ${fmt(r.rssPeakMiB)} MiB`),
     '',
-  );
-  return lines.join('\n');
+  ].join('\n');
 }

@@ -18,6 +18,7 @@ interface Options {
 const options = JSON.parse(process.argv[2] ?? '{}') as Options;
 const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
 const latencies = new Map<string, number[]>();
+const cpu0 = process.cpuUsage();
 const started = performance.now();
 const deadline = started + options.seconds * 1000;
 
@@ -63,5 +64,6 @@ for (const [status, list] of latencies) {
   list.sort((a, b) => a - b);
   summary[status] = { count: list.length, perSecond: list.length / elapsed, p50: pct(list, 50), p99: pct(list, 99), max: list[list.length - 1] ?? NaN };
 }
-process.stdout.write(JSON.stringify({ elapsed, statuses: summary }));
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(JSON.stringify({ elapsed, cpu: { seconds: (cpu.user + cpu.system) / 1e6, wall: elapsed }, statuses: summary }));
 agent.destroy();

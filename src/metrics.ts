@@ -15,12 +15,15 @@ import type { AppMetrics, RequestRecord } from './app';
 import type { Repositories } from './db/index';
 import type { CryptContext } from './hashing/crypt-context';
 import type { LimiterStats } from './hashing/limiter';
+import { TIMELINE_STAGES, type TimelineSummary } from './hashing/timeline';
 
 export interface MetricsOptions {
   /** The hashing limiter's snapshot (queue depth, slots in use, refusals), read at scrape time. */
   limiterStats?: () => LimiterStats;
   /** The database pool's size, and how many repository calls are running now. */
   databasePoolMax?: number;
+  /** The per-request hashing timeline (src/hashing/timeline.ts), summarised at scrape time. */
+  timeline?: () => TimelineSummary;
   /** Process metrics (CPU, memory, event loop lag). Default true. */
   defaultMetrics?: boolean;
 }
@@ -118,6 +121,37 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
     gauge('hashd_hash_queue_depth_background', 'Background tasks waiting for a hashing slot', (s) => s.queuedBackground);
     gauge('hashd_hash_rejected', 'Hashing tasks refused at once because the queue was full (since start)', (s) => s.rejected);
     gauge('hashd_hash_dropped', 'Queued hashing tasks dropped because their client went away (since start)', (s) => s.dropped);
+  }
+  const timeline = options.timeline;
+  if (timeline) {
+    // Quantiles of the recent samples of each stage (the last few thousand hash requests), read
+    // at scrape time: the limiter and the server only write into fixed-size rings.
+    new Gauge({
+      name: 'hashd_hash_timeline_seconds',
+      help: 'Per-request hashing timeline over the recent hash requests: queue_wait, dispatch_delay (slot freed to next hash started), run (hash started to settled), response_write (hash settled to response written); quantile 0.5, 0.99, 1 (max)',
+      labelNames: ['stage', 'quantile'] as const,
+      registers: [registry],
+      collect() {
+        const summary = timeline();
+        for (const stage of TIMELINE_STAGES) {
+          const s = summary[stage];
+          if (s.count === 0) continue;
+          this.set({ stage, quantile: '0.5' }, s.p50 / 1000);
+          this.set({ stage, quantile: '0.99' }, s.p99 / 1000);
+          this.set({ stage, quantile: '1' }, s.max / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'hashd_hash_timeline_samples',
+      help: 'Samples recorded per timeline stage since start',
+      labelNames: ['stage'] as const,
+      registers: [registry],
+      collect() {
+        const summary = timeline();
+        for (const stage of TIMELINE_STAGES) this.set({ stage }, summary[stage].count);
+      },
+    });
   }
   let inFlight = 0;
   new Gauge({

@@ -24,7 +24,8 @@ import { startPurgeJob } from './purge-node';
 import { createNodeLogger } from './logger-node';
 import { swaggerUiAsset } from './docs-node';
 import { loadNodeKeyRing } from './keyring-node';
-import { withEarlyRefusal, type ServerLimits } from './overload-node';
+import { isHashingRequest, withEarlyRefusal, type ServerLimits } from './overload-node';
+import type { Timeline } from '../hashing/timeline';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 import { watchWrapLeases } from '../store/wrap-lease';
 import { stopWrapsAtBatchBoundary } from '../store/wrap';
@@ -60,6 +61,25 @@ function lowerWorkerThreads(nice: number): number {
   return changed;
 }
 
+type Fetch = (
+  request: Request,
+  env: { incoming: { method?: string | undefined; url?: string | undefined }; outgoing: { once(event: 'finish', listener: () => void): unknown } },
+) => Response | Promise<Response>;
+
+/**
+ * The timeline's last stage: for a hashing request, the time from its hash settling (stamped by
+ * the limiter under the request's AbortSignal) to its response being handed to the socket.
+ */
+function timedFetch(fetch: Fetch, timeline: Timeline): Fetch {
+  return (request, env) => {
+    if (isHashingRequest(env.incoming.method, env.incoming.url)) {
+      const signal = request.signal;
+      env.outgoing.once('finish', () => timeline.responseWritten(signal, performance.now()));
+    }
+    return fetch(request, env);
+  };
+}
+
 async function start(): Promise<void> {
   let core: NodeCore;
   try {
@@ -90,7 +110,7 @@ async function start(): Promise<void> {
       () => undefined,
     );
   }
-  const metrics = createMetrics({ limiterStats: () => crypt.limiter.stats(), databasePoolMax: db.database.kind === 'pglite' ? 1 : config.databasePoolMax });
+  const metrics = createMetrics({ limiterStats: () => crypt.limiter.stats(), timeline: () => core.timeline.summary(), databasePoolMax: db.database.kind === 'pglite' ? 1 : config.databasePoolMax });
   metrics.instrumentCrypt(crypt);
   // db.repositories() hands out one object once migrated; its instrumented view is made once.
   const instrumented = new WeakMap<Repositories, Repositories>();
@@ -116,6 +136,7 @@ async function start(): Promise<void> {
       otp: config.otp,
       otpSecret: resolveOtpSecret(config, logger),
       keyRing,
+      totp: config.totp,
     },
     metrics,
     docsAsset: swaggerUiAsset,
@@ -124,7 +145,7 @@ async function start(): Promise<void> {
     throttle,
     clientAddress: nodeClientAddress(config.throttle.trustedProxies),
   });
-  const purgeJob = startPurgeJob(() => db.repositories(), config.purge, logger);
+  const purgeJob = startPurgeJob(() => db.repositories(), { ...config.purge, totpPendingSeconds: config.totp.pendingSeconds }, logger);
   // A wrap job whose replica died is taken over here once its lease has run out.
   const stopWatchingLeases = watchWrapLeases({
     deps: () => ({ ...repositories(), crypt, registry: core.registry, env: core.env }),
@@ -138,7 +159,7 @@ async function start(): Promise<void> {
   const reniced = lowerWorkerThreads(config.hashNice);
   const limits: ServerLimits = config.server;
   // A hashing request the limiter could not take is refused before its body is read (overload-node.ts).
-  const listener = withEarlyRefusal(getRequestListener(app.fetch, { hostname: config.host }), {
+  const listener = withEarlyRefusal(getRequestListener(timedFetch(app.fetch, core.timeline), { hostname: config.host }), {
     full: () => {
       try {
         crypt.assertCapacity();

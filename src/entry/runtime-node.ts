@@ -11,6 +11,7 @@ import { createNodeBackend } from '../hashing/backend-node';
 import { createLimiter } from '../hashing/limiter';
 import { createVerifyPool, type VerifyPool } from '../hashing/pool-node';
 import { CryptContext } from '../hashing/crypt-context';
+import { Timeline } from '../hashing/timeline';
 import { createRegistry, type Registry } from '../hashing/registry';
 import type { SchemeEnv } from '../hashing/scheme';
 import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
@@ -22,6 +23,8 @@ export interface NodeCore {
   crypt: CryptContext;
   /** The legacy-verify threads (started on first use or by warm()); close() it on shutdown. */
   pool: VerifyPool;
+  /** The per-request hashing timeline the limiter records (exported by /metrics). */
+  timeline: Timeline;
 }
 
 export function nodeSchemeEnv(): SchemeEnv {
@@ -38,9 +41,10 @@ export function buildNodeCore(env: Record<string, string | undefined> = process.
   const registry = createRegistry(BUILTIN_SCHEMES);
   const config = loadConfig({ env, registry, readFile: (p) => readFileSync(p, 'utf8'), cpuCount: availableParallelism() });
   const schemeEnv = nodeSchemeEnv();
-  const limiter = createLimiter({ concurrency: config.hashConcurrency, maxQueue: config.hashQueue });
+  const timeline = new Timeline();
+  const limiter = createLimiter({ concurrency: config.hashConcurrency, maxQueue: config.hashQueue, timeline });
   // As many legacy-verify threads as hashing slots: the limiter bounds what runs on them.
   const pool = createVerifyPool({ threads: config.hashConcurrency });
   const crypt = new CryptContext({ policy: config.policy, registry, env: schemeEnv, limiter, offload: pool });
-  return { config, registry, env: schemeEnv, crypt, pool };
+  return { config, registry, env: schemeEnv, crypt, pool, timeline };
 }

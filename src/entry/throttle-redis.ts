@@ -41,11 +41,11 @@ local function store(key, now, f, t, e, p, q)
 end
 `;
 
-/** KEYS: one per counter. ARGV: now, pending ttl, then max, free, base, cap per counter. */
+/** KEYS: one per counter. ARGV: now, pending ttl, then max, free, base, cap per counter. Returns 0 or { wait, refusing counter's index }. */
 const RESERVE = `${LOAD}
 local now = tonumber(ARGV[1])
 local pendingTtl = tonumber(ARGV[2])
-local wait = 0
+local wait, refusedBy = 0, 0
 for i = 1, #KEYS do
   local o = 2 + (i - 1) * 4
   local max, free, base, cap = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
@@ -58,9 +58,9 @@ for i = 1, #KEYS do
   elseif f + p >= free then
     w = t + math.min(cap, base * 2 ^ math.min(f + p - free, 40)) - now
   end
-  if w > wait then wait = w end
+  if w > wait then wait, refusedBy = w, i - 1 end
 end
-if wait > 0 then return math.ceil(wait) end
+if wait > 0 then return { math.ceil(wait), refusedBy } end
 for i = 1, #KEYS do
   local f, t, e, p = load(KEYS[i], now)
   store(KEYS[i], now, f, t, e, p + 1, now + pendingTtl)
@@ -92,7 +92,7 @@ return { f, t, e, p }
 `;
 
 type ScriptClient = Redis & {
-  hashdThrottleReserve(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  hashdThrottleReserve(numKeys: number, ...args: (string | number)[]): Promise<number | [number, number]>;
   hashdThrottleSettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
   hashdThrottleInspect(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
@@ -147,7 +147,10 @@ export function createRedisThrottleStore(options: RedisThrottleOptions): RedisTh
     async reserve(counters, nowMs) {
       const args = counters.flatMap(({ rule }) => [rule.maxFailures, rule.freeFailures, rule.backoffBaseMs, rule.backoffMaxMs]);
       const keys = keysOf(counters);
-      return Number(await client.hashdThrottleReserve(keys.length, ...keys, nowMs, PENDING_TTL_MS, ...args));
+      const answer = await client.hashdThrottleReserve(keys.length, ...keys, nowMs, PENDING_TTL_MS, ...args);
+      // 0 (reserved), or { wait, index of the counter that refused }.
+      if (!Array.isArray(answer)) return Number(answer);
+      return { waitMs: Number(answer[0]), counter: Number(answer[1]) };
     },
     async settle(counters, settlements: readonly Settlement[], nowMs) {
       const args = counters.flatMap(({ rule }, i) => [settlements[i] ?? 'release', rule.windowMs]);

@@ -7,18 +7,22 @@
  *   and the usual `HASHD_POLICY__…` overrides;
  * - the edge hashing backend (WebAssembly argon2 imported at build time, bcryptjs, WebCrypto,
  *   @noble/hashes scrypt), whose refusals answer 422 `scheme_unavailable_here`;
- * - PostgreSQL through the `HYPERDRIVE` binding: a `postgres` client per request (a Worker may not
- *   share I/O objects between requests), closed when the response body has been sent;
+ * - PostgreSQL through the `HYPERDRIVE` binding: one `postgres` client per request (a Worker may
+ *   not share I/O objects between requests), opened on first use and closed when the response
+ *   body has been sent; the repositories and the throttle of that request share it;
+ * - throttling in PostgreSQL (`throttle_counters`, the PostgreSQL throttle store), so the limits
+ *   hold across isolates and locations; the client address is CF-Connecting-IP (Cloudflare sets
+ *   it; X-Forwarded-For is never read), a body's `clientIp` still wins;
  * - the background endpoints answer 422 `unavailable_here`, pointing at the CLI and Node service.
  *
  * The app and hashing core are built once per isolate (per `env` object) and reused by every
  * request the isolate serves.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import argon2Module from '@phi-ag/argon2/argon2.wasm';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import type { Context } from 'hono';
 import journal from '../../drizzle/meta/_journal.json';
 import { createApp, type AppType, type UnavailableEndpoint } from '../app';
 import { systemClock } from '../clock';
@@ -34,7 +38,12 @@ import type { SchemeEnv } from '../hashing/scheme';
 import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
 import type { Logger } from '../logger';
 import { createKeyRing } from '../keys/ring';
-import { guardRepositories } from '../store/guard';
+import { OTP_SECRET_MISSING } from '../sessions/otp-secret';
+import { guardRepositories, guardRepository } from '../store/guard';
+import { cloudflareClientAddress } from '../throttle/address';
+import { createMemoryThrottleStore } from '../throttle/memory';
+import { createPostgresThrottleStore } from '../throttle/postgres';
+import { createDisabledThrottle, createThrottle, type Throttle } from '../throttle/throttle';
 
 /** The part of Cloudflare's Hyperdrive binding hashd uses. */
 export interface HyperdriveBinding {
@@ -125,9 +134,89 @@ function requestDatabase(hyperdrive: HyperdriveBinding): { database: Database; c
   };
 }
 
+/**
+ * The request being served: its database client, opened on first use. AsyncLocalStorage carries
+ * it to code that has no request at hand (the throttle store, built once per isolate).
+ */
+interface RequestScope {
+  database(): Database;
+  /** Closes the client if one was opened. */
+  close(): Promise<void>;
+}
+
+const scopes = new AsyncLocalStorage<RequestScope>();
+
+function requestScope(hyperdrive: HyperdriveBinding): RequestScope {
+  let opened: ReturnType<typeof requestDatabase> | undefined;
+  return {
+    database() {
+      opened ??= requestDatabase(hyperdrive);
+      return opened.database;
+    },
+    close: async () => opened?.close(),
+  };
+}
+
+function currentDatabase(): Database {
+  const scope = scopes.getStore();
+  if (scope === undefined) throw new Error('hashd: database used outside a request');
+  return scope.database();
+}
+
+/**
+ * A Database whose every call goes to the current request's client: the PostgreSQL throttle store
+ * is made once per isolate (its sweep counter lives as long as the isolate) and still never
+ * touches another request's I/O objects.
+ */
+function requestBoundDatabase(): Database {
+  const db = new Proxy({} as Database['db'], {
+    get(_target, prop) {
+      const real = currentDatabase().db;
+      const value: unknown = Reflect.get(real, prop, real);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(real) : value;
+    },
+  });
+  return {
+    db,
+    kind: 'postgres',
+    ping: () => currentDatabase().ping(),
+    migrate: () => currentDatabase().migrate(),
+    // The request's client is closed with the request.
+    close: async () => undefined,
+  };
+}
+
+/**
+ * The throttle of a Worker. With Hyperdrive: PostgreSQL (HASHD_THROTTLE_STORE unset or
+ * `database`), so every isolate counts on the same rows; `off` only by name. Memory would be one
+ * isolate's (an attacker's requests spread over many) and Redis is not reachable: both refused.
+ * Without a database nothing the throttle guards exists (login, TOTP): memory.
+ */
+function workerThrottle(vars: Record<string, string>, config: ServiceConfig, hasDatabase: boolean, logger: Logger): Throttle {
+  const requested = vars.HASHD_THROTTLE_STORE || (vars.REDIS_URL ? 'redis' : hasDatabase ? 'database' : 'memory');
+  if (requested === 'off') {
+    logger.warn({}, 'throttling is off (HASHD_THROTTLE_STORE=off): failed logins are not limited');
+    return createDisabledThrottle();
+  }
+  if (requested === 'redis') throw new ConfigError(['HASHD_THROTTLE_STORE: a Worker cannot reach Redis; leave it unset (the database through HYPERDRIVE) or set it to database']);
+  if (requested === 'memory' && hasDatabase) {
+    throw new ConfigError(['HASHD_THROTTLE_STORE=memory: an isolate\'s memory does not hold limits across isolates; leave it unset (the database through HYPERDRIVE)']);
+  }
+  if (requested === 'database' && !hasDatabase) throw new ConfigError(['HASHD_THROTTLE_STORE=database needs the HYPERDRIVE binding']);
+  // Guarded like the repositories: the database being down is 503 database_unavailable (the
+  // throttle passes typed errors through), and no driver message reaches a log or a response.
+  const store = requested === 'database' ? guardRepository(createPostgresThrottleStore(requestBoundDatabase())) : createMemoryThrottleStore();
+  return createThrottle({
+    store,
+    rules: config.throttle.rules,
+    clock: systemClock,
+    onStoreError: (err) => logger.warn({ store: store.kind, err: { name: (err as Error)?.name, code: (err as { code?: unknown })?.code } }, 'throttle store error'),
+  });
+}
+
 /** null when the database answers and has this build's migrations, else why not. */
-async function edgeReadiness(hyperdrive: HyperdriveBinding): Promise<string | null> {
-  const { database, close } = requestDatabase(hyperdrive);
+async function edgeReadiness(): Promise<string | null> {
+  const database = currentDatabase();
   try {
     const rows = (await database.db.execute(sql`select max(created_at)::text as latest from drizzle.__drizzle_migrations`)) as unknown as { latest: string | null }[];
     const latest = Number(rows[0]?.latest ?? 0);
@@ -136,15 +225,12 @@ async function edgeReadiness(hyperdrive: HyperdriveBinding): Promise<string | nu
     // 42P01 / 3F000: no migrations table or schema at all (drizzle puts the driver's error in `cause`).
     const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
     return code === '42P01' || code === '3F000' ? 'migrations not applied (run npx hashd migrate)' : 'database unreachable';
-  } finally {
-    await close().catch(() => undefined);
   }
 }
 
 interface Built {
   app: AppType;
-  /** The clients opened for each request, closed once its response has been sent. */
-  openClients: WeakMap<Request, (() => Promise<void>)[]>;
+  hyperdrive: HyperdriveBinding | undefined;
 }
 
 async function build(env: WorkerEnv): Promise<Built> {
@@ -165,8 +251,9 @@ async function build(env: WorkerEnv): Promise<Built> {
   };
   const limiter = createLimiter({ concurrency: config.hashConcurrency, maxQueue: config.hashQueue });
   const crypt = new CryptContext({ policy: config.policy, registry, env: schemeEnv, limiter });
-  const openClients = new WeakMap<Request, (() => Promise<void>)[]>();
   const hyperdrive = hyperdriveOf(env);
+  const throttle = workerThrottle(vars, config, hyperdrive !== undefined, logger);
+  if (config.otpSecret === undefined && hyperdrive !== undefined) logger.warn({}, OTP_SECRET_MISSING);
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
@@ -175,24 +262,26 @@ async function build(env: WorkerEnv): Promise<Built> {
     clock: systemClock,
     random,
     unavailable: EDGE_UNAVAILABLE,
+    throttle,
+    clientAddress: cloudflareClientAddress,
     ...(hyperdrive && {
-      readiness: () => edgeReadiness(hyperdrive),
+      readiness: edgeReadiness,
       data: {
-        repositories(c: Context): Repositories {
-          const { database, close } = requestDatabase(hyperdrive);
-          const list = openClients.get(c.req.raw) ?? [];
-          list.push(close);
-          openClients.set(c.req.raw, list);
-          return guardRepositories(createRepositories(database, systemClock));
+        repositories(): Repositories {
+          return guardRepositories(createRepositories(currentDatabase(), systemClock));
         },
         registry,
         env: schemeEnv,
         wrapConcurrency: config.hashConcurrency,
+        sessions: config.sessions,
+        otp: config.otp,
+        // A Worker has no data directory for a generated dev secret: HASHD_OTP_SECRET or codes are off.
+        otpSecret: config.otpSecret,
         keyRing,
       },
     }),
   });
-  return { app, openClients };
+  return { app, hyperdrive };
 }
 
 function hyperdriveOf(env: WorkerEnv): HyperdriveBinding | undefined {
@@ -223,18 +312,18 @@ async function handle(request: Request, env: WorkerEnv, ctx: ExecutionContextLik
     isolates.set(env, built);
   }
   if (built instanceof ConfigError || built instanceof PolicyError) return misconfigured(built);
-  const response = await built.app.fetch(request, env, ctx as never);
-  const clients = built.openClients.get(request);
-  if (clients === undefined) return response;
-  built.openClients.delete(request);
-  const closeAll = (): Promise<unknown> => Promise.allSettled(clients.map((close) => close()));
+  const { app, hyperdrive } = built;
+  if (hyperdrive === undefined) return app.fetch(request, env, ctx as never);
+  const scope = requestScope(hyperdrive);
+  const response = await scopes.run(scope, () => app.fetch(request, env, ctx as never));
+  const close = (): Promise<void> => scope.close().catch(() => undefined);
   if (response.body === null) {
-    ctx.waitUntil(closeAll());
+    ctx.waitUntil(close());
     return response;
   }
   // A streamed body (an export) still reads from the database: close once it is fully sent.
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  ctx.waitUntil(response.body.pipeTo(writable).catch(() => undefined).finally(closeAll));
+  ctx.waitUntil(response.body.pipeTo(writable).catch(() => undefined).finally(close));
   return new Response(readable, response);
 }
 

@@ -13,6 +13,7 @@
  * away is dropped before any hashing work is spent on it.
  */
 import { HashdError } from '../errors';
+import type { Timeline } from './timeline';
 
 export type Priority = 'request' | 'background';
 
@@ -28,6 +29,13 @@ export interface LimiterOptions {
   maxBackgroundQueue?: number;
   /** Seconds suggested in Retry-After when the queue is full. */
   retryAfterSeconds?: number;
+  /**
+   * Records the per-request timeline (timeline.ts): queue wait, dispatch delay and run time of
+   * every request-priority task, a few `now()` stamps each. Unset: nothing is recorded.
+   */
+  timeline?: Timeline;
+  /** The clock of the timeline, in milliseconds (default `performance.now`). */
+  now?: () => number;
 }
 
 export interface RunOptions {
@@ -74,6 +82,9 @@ interface Waiter {
   signal: AbortSignal | undefined;
 }
 
+/** A slot free for longer than this was idle: its wait is not recorded as a dispatch delay. */
+const IDLE_MS = 1000;
+
 function runOptions(options: RunOptions | AbortSignal | undefined): RunOptions {
   if (options === undefined) return {};
   // An AbortSignal (from any realm: undici's and Node's differ) has `aborted` and `addEventListener`.
@@ -93,6 +104,11 @@ export function createLimiter(options: LimiterOptions): Limiter {
   let running = 0;
   let runningBackground = 0;
   const counters = { rejected: 0, dropped: 0, completed: 0 };
+  const timeline = options.timeline;
+  const now = options.now ?? (() => performance.now());
+  // When each free slot was freed, oldest first (slots never used yet have no stamp): the
+  // dispatch delay of a task is the time the slot it takes sat free.
+  const freedAt: number[] = [];
 
   const gone = (): HashdError => new HashdError('client_closed', 'the client closed the request');
   const full = (): HashdError => {
@@ -138,22 +154,51 @@ export function createLimiter(options: LimiterOptions): Limiter {
         return Promise.reject(gone());
       }
       const background = priority === 'background';
+      const submitted = timeline ? now() : 0;
       return new Promise<T>((resolve, reject) => {
+        let started = 0;
+        // The slot is released, and the next waiter started, before this task's caller resumes:
+        // the next hash is on its way to a thread before this one's response is built.
+        const release = (): void => {
+          running--;
+          if (background) runningBackground--;
+          counters.completed++;
+          if (timeline) {
+            const at = now();
+            freedAt.push(at);
+            if (!background) {
+              timeline.record('run', at - started);
+              if (signal) timeline.markSettled(signal, at);
+            }
+          }
+          next();
+        };
         const start = (): void => {
           running++;
           if (background) runningBackground++;
+          if (timeline) {
+            started = now();
+            const freed = freedAt.shift();
+            // A slot free for more than a second was idle, not waiting to be dispatched.
+            if (freed !== undefined && started - freed <= IDLE_MS) timeline.record('dispatch_delay', started - freed);
+            if (!background) timeline.record('queue_wait', started - submitted);
+          }
           let result: Promise<T>;
           try {
             result = task();
           } catch (err) {
             result = Promise.reject(err);
           }
-          result.then(resolve, reject).finally(() => {
-            running--;
-            if (background) runningBackground--;
-            counters.completed++;
-            next();
-          });
+          result.then(
+            (value) => {
+              release();
+              resolve(value);
+            },
+            (err: unknown) => {
+              release();
+              reject(err);
+            },
+          );
         };
         const queue = queues[priority];
         // A free slot goes to the newcomer only when nobody of its priority or higher waits (a

@@ -12,6 +12,8 @@ import type { Repositories } from '../db/index';
 import type { ErrorCode } from '../errors';
 import type { KeyRing } from '../keys/ring';
 import { createTotpService, type TotpService } from '../totp/service';
+import { TOTP_ALGORITHMS } from '../totp/totp';
+import type { TotpSettings } from '../totp/settings';
 import { jsonBody } from './body';
 import { ringGate } from './keys';
 import { createRouter, defineRoute } from './openapi';
@@ -30,6 +32,8 @@ export interface TotpRoutesDeps {
   /** Limits wrong codes per account (purposes `totp` and `recovery`) and client address. */
   throttle: Throttle;
   clientAddress?: ClientAddress | undefined;
+  /** Pending enrolment lifetime (default DEFAULT_TOTP_SETTINGS). */
+  settings?: TotpSettings | undefined;
 }
 
 /** Issuer and account name: shown by the authenticator app; a colon would break the URI's label. */
@@ -48,6 +52,10 @@ const enrollRequest = z
     accountName: labelPart.meta({ description: "The user's name or e-mail, shown in the app." }),
     digits: z.union([z.literal(6), z.literal(8)]).optional().meta({ description: 'Default 6.' }),
     period: z.union([z.literal(30), z.literal(60)]).optional().meta({ description: 'Seconds per code. Default 30.' }),
+    algorithm: z
+      .enum(TOTP_ALGORITHMS)
+      .optional()
+      .meta({ description: 'HMAC of the codes. Default SHA1, the one every authenticator app supports; SHA256/SHA512 get a 32/64-byte secret and need an app that honours the URI\'s algorithm.' }),
     replace: z.boolean().optional().meta({ description: 'Required to enrol again while a confirmed TOTP exists; the old one stays active until the new one is confirmed.' }),
   })
   .meta({ id: 'TotpEnrollRequest' });
@@ -77,7 +85,7 @@ export const enrollRoute = defineRoute({
   method: 'post',
   path: '/totp/enroll',
   tags: ['totp'],
-  summary: 'Start a TOTP enrolment: a fresh 160-bit secret, its otpauth:// URI and a QR code (inactive until confirmed)',
+  summary: 'Start a TOTP enrolment: a fresh secret (160 bits for SHA1), its otpauth:// URI and a QR code (inactive until confirmed)',
   request: { body: json(enrollRequest) },
   responses: { 200: ok('Enrolment', enrollResponse) },
   errors: [...COMMON, 'conflict'],
@@ -87,9 +95,10 @@ export const confirmRoute = defineRoute({
   path: '/totp/confirm',
   tags: ['totp'],
   summary: 'Activate the pending TOTP with a first code; returns 10 single-use recovery codes once',
+  description: 'A pending enrolment can be confirmed for HASHD_TOTP_PENDING_SECONDS (default 600) after it was made; later: 410 `enrolment_expired` (enrol again).',
   request: { body: json(codeRequest) },
   responses: { 200: ok('Result', confirmResponse) },
-  errors: [...COMMON, 'not_found'],
+  errors: [...COMMON, 'not_found', 'enrolment_expired'],
 });
 export const verifyTotpRoute = defineRoute({
   method: 'post',
@@ -131,11 +140,11 @@ export const deleteTotpRoute = defineRoute({
 export function totpRoutes(deps: TotpRoutesDeps) {
   const { repositories, keyRing, maxBodyBytes } = deps;
   const gates = [ringGate(keyRing), databaseGate(repositories), jsonBody(maxBodyBytes)];
-  const totp = (c: Context): TotpService => createTotpService({ ring: keyRing as KeyRing, repo: repositories(c).totp, clock: deps.clock, randomBytes: deps.randomBytes });
+  const totp = (c: Context): TotpService => createTotpService({ ring: keyRing as KeyRing, repo: repositories(c).totp, clock: deps.clock, randomBytes: deps.randomBytes, ...(deps.settings !== undefined && { settings: deps.settings }) });
   return createRouter()
     .openapi({ ...enrollRoute, middleware: gates }, async (c) => {
       const body = c.req.valid('json');
-      const input = { userId: body.userId, issuer: body.issuer, accountName: body.accountName, digits: body.digits ?? 6, period: body.period ?? 30, replace: body.replace ?? false };
+      const input = { userId: body.userId, issuer: body.issuer, accountName: body.accountName, digits: body.digits ?? 6, period: body.period ?? 30, algorithm: body.algorithm ?? 'SHA1', replace: body.replace ?? false };
       return c.json(await totp(c).enroll(c.get('tenant'), input), 200);
     })
     .openapi({ ...confirmRoute, middleware: gates }, async (c) => {

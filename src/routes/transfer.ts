@@ -4,7 +4,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import type { Repositories } from '../db/index';
+import type { CredentialRow, Repositories } from '../db/index';
 import type { CryptContext } from '../hashing/crypt-context';
 import { importCredentials, type ImportFormat } from '../store/import';
 import { acceptedContentType } from './body';
@@ -96,14 +96,18 @@ export function transferRoutes(deps: TransferRoutesDeps) {
       const summary = await importCredentials({ imports, crypt }, c.get('tenant'), chunks(c.req.raw.body), { format, onConflict: query.onConflict ?? 'skip' });
       return c.json(summary, 200);
     })
-    .openapi({ ...exportRoute, middleware: [database] }, (c) => {
+    .openapi({ ...exportRoute, middleware: [database] }, async (c) => {
       const tenant = c.get('tenant');
       const encoder = new TextEncoder();
       const rows = repositories(c).exports.exportRows(tenant, { batchSize: 2000 })[Symbol.asyncIterator]();
+      // The first page is read before anything is sent: when the database cannot serve it, the
+      // answer is the typed error (503 database_unavailable), not a 200 with an empty body.
+      let first: IteratorResult<CredentialRow, unknown> | undefined = await rows.next();
       const stream = new ReadableStream<Uint8Array>({
         async pull(controller) {
           try {
-            const { done, value } = await rows.next();
+            const { done, value } = first ?? (await rows.next());
+            first = undefined;
             if (done) {
               controller.close();
               return;
@@ -118,8 +122,9 @@ export function transferRoutes(deps: TransferRoutesDeps) {
             };
             controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
           } catch {
-            // Headers are sent already: end the stream abruptly so the client sees a truncated
-            // body rather than a silently incomplete export.
+            // The status line and some rows are sent already. Erroring the stream makes the Node
+            // adapter destroy the connection, so the chunked body never gets its final chunk and
+            // the client sees an incomplete response instead of a clean, shorter export.
             controller.error(new Error('export failed'));
           }
         },

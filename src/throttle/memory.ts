@@ -47,11 +47,13 @@ export function createMemoryThrottleStore(): ThrottleStore {
     async reserve(counters, nowMs) {
       sweep(nowMs);
       let wait = 0;
-      for (const { key, rule } of counters) {
+      let refusedBy = 0;
+      counters.forEach(({ key, rule }, i) => {
         const e = live(key, nowMs);
-        if (e) wait = Math.max(wait, waitFor(rule, e.failures, e.inFlight, e.lastFailureMs, nowMs, e.expiresMs));
-      }
-      if (wait > 0) return wait;
+        const w = e ? waitFor(rule, e.failures, e.inFlight, e.lastFailureMs, nowMs, e.expiresMs) : 0;
+        if (w > wait) [wait, refusedBy] = [w, i];
+      });
+      if (wait > 0) return { waitMs: wait, counter: refusedBy };
       for (const { key } of counters) {
         const e = live(key, nowMs) ?? { failures: 0, lastFailureMs: 0, expiresMs: 0, inFlight: 0, inFlightExpiresMs: 0 };
         e.inFlight += 1;

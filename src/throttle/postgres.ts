@@ -20,7 +20,10 @@ import { PENDING_TTL_MS, waitFor, type CounterState, type Settlement, type Throt
 const SWEEP_EVERY = 256;
 
 class Refused {
-  constructor(readonly waitMs: number) {}
+  constructor(
+    readonly waitMs: number,
+    readonly counter: ThrottleCounter,
+  ) {}
 }
 
 interface Row extends Record<string, unknown> {
@@ -86,13 +89,13 @@ export function createPostgresThrottleStore(database: Database): ThrottleStore {
             );
             if (rows.length === 0) {
               const [row] = await select(tx, counter);
-              throw new Refused(row ? Math.max(1, stateOf(row, counter, now)?.waitMs ?? 1) : 1);
+              throw new Refused(row ? Math.max(1, stateOf(row, counter, now)?.waitMs ?? 1) : 1, counter);
             }
           }
         });
         return 0;
       } catch (err) {
-        if (err instanceof Refused) return err.waitMs;
+        if (err instanceof Refused) return { waitMs: err.waitMs, counter: counters.indexOf(err.counter) };
         throw err;
       }
     },

@@ -77,14 +77,24 @@ export interface CounterState {
   waitMs: number;
 }
 
+/** A refused reservation: how long to wait, and which counter refused (an index in `counters`). */
+export interface Refusal {
+  waitMs: number;
+  counter: number;
+}
+
 /**
  * Where counters live. Every method is one atomic operation on the store: `reserve` checks all
  * counters and adds an in-flight attempt to each, or changes nothing.
  */
 export interface ThrottleStore {
   readonly kind: string;
-  /** 0 when the attempt is reserved on every counter, else the milliseconds to wait (nothing reserved). */
-  reserve(counters: readonly ThrottleCounter[], nowMs: number): Promise<number>;
+  /**
+   * 0 when the attempt is reserved on every counter, else the milliseconds to wait (nothing
+   * reserved), as a number or as a `Refusal` naming the counter that refused (for the metrics;
+   * a store that returns a bare number is counted with reason `unknown`).
+   */
+  reserve(counters: readonly ThrottleCounter[], nowMs: number): Promise<number | Refusal>;
   settle(counters: readonly ThrottleCounter[], settlements: readonly Settlement[], nowMs: number): Promise<void>;
   inspect(counter: ThrottleCounter, nowMs: number): Promise<CounterState | undefined>;
   clear(counters: readonly ThrottleCounter[]): Promise<void>;
@@ -118,7 +128,11 @@ export type ThrottlePurpose = string;
 
 export interface AttemptSubject {
   tenant: string;
-  userId: string;
+  /**
+   * The account. Undefined when the secret names no known account (an OTP verify with an unknown
+   * otpId): then only the address counts, and without an address nothing does.
+   */
+  userId?: string | undefined;
   purpose: ThrottlePurpose;
   /** The end user's address, normalised (address.ts); without one only the account counts. */
   address?: string | undefined;
@@ -162,17 +176,35 @@ export interface Throttle {
 /** Purposes the admin endpoints look at; a purpose outside this list still counts. */
 export const KNOWN_PURPOSES: readonly ThrottlePurpose[] = ['password', 'otp', 'totp', 'recovery'];
 
+/** Which limit refused an attempt (for the metrics; never sent to the caller). */
+export type RefusalReason = 'account' | 'address' | 'unknown';
+
+const refusalReasons = new WeakMap<HashdError, RefusalReason>();
+
+/** The limit behind a 429 the throttle raised, or undefined for any other error. */
+export function refusalReason(error: HashdError): RefusalReason | undefined {
+  return refusalReasons.get(error);
+}
+
+/** Names the limit behind a 429 raised outside the throttle (the OTP issuance limit). */
+export function tagRefusal<E extends HashdError>(error: E, reason: RefusalReason): E {
+  if (error.code === 'rate_limited') refusalReasons.set(error, reason);
+  return error;
+}
+
 function digest(...parts: string[]): string {
   // NUL cannot occur inside a tenant name and separates the parts without ambiguity.
   return createHash('sha256').update(parts.join('\0'), 'utf8').digest('base64url').slice(0, 32);
 }
 
+export type StoreOperation = 'reserve' | 'settle' | 'inspect' | 'clear';
+
 export interface ThrottleOptions {
   store: ThrottleStore;
   rules?: ThrottleRules;
   clock: Clock;
-  /** Called when the store fails (logged without any key); optional. */
-  onStoreError?: (error: unknown) => void;
+  /** Called when the store fails (logged without any key), with the operation that failed; optional. */
+  onStoreError?: (error: unknown, operation: StoreOperation) => void;
 }
 
 const RETRY_WHEN_UNAVAILABLE = 1;
@@ -198,29 +230,46 @@ export function createThrottle(options: ThrottleOptions): Throttle {
   });
   const addressCounter = (tenant: string, address: string): ThrottleCounter => ({ key: `i:${digest(tenant, address)}`, group: digest(tenant), rule: rules.address });
 
-  const failClosed = async <T>(op: () => Promise<T>): Promise<T> => {
+  const failClosed = async <T>(operation: StoreOperation, op: () => Promise<T>): Promise<T> => {
     try {
       return await op();
     } catch (err) {
       if (err instanceof HashdError) throw err;
-      options.onStoreError?.(err);
+      options.onStoreError?.(err, operation);
       throw unavailable(err);
     }
   };
 
+  const nothingCounted: Attempt = { succeeded: async () => undefined, failed: async () => undefined, abandoned: async () => undefined };
+
   const begin = async (subject: AttemptSubject): Promise<Attempt> => {
-    const counters = [accountCounter(subject.tenant, subject.userId, subject.purpose)];
-    if (subject.address !== undefined) counters.push(addressCounter(subject.tenant, subject.address));
-    const wait = await failClosed(() => store.reserve(counters, now()));
-    if (wait > 0) throw rateLimited(wait);
+    const counters: ThrottleCounter[] = [];
+    const kinds: ('account' | 'address')[] = [];
+    if (subject.userId !== undefined) {
+      counters.push(accountCounter(subject.tenant, subject.userId, subject.purpose));
+      kinds.push('account');
+    }
+    if (subject.address !== undefined) {
+      counters.push(addressCounter(subject.tenant, subject.address));
+      kinds.push('address');
+    }
+    if (counters.length === 0) return nothingCounted;
+    const reserved = await failClosed('reserve', () => store.reserve(counters, now()));
+    const wait = typeof reserved === 'number' ? reserved : reserved.waitMs;
+    if (wait > 0) {
+      const error = rateLimited(wait);
+      refusalReasons.set(error, typeof reserved === 'number' ? (kinds.length === 1 ? (kinds[0] as RefusalReason) : 'unknown') : (kinds[reserved.counter] ?? 'unknown'));
+      throw error;
+    }
     let settled = false;
     const settle = async (settlements: Settlement[]): Promise<void> => {
       if (settled) return;
       settled = true;
-      await failClosed(() => store.settle(counters, settlements, now()));
+      await failClosed('settle', () => store.settle(counters, settlements, now()));
     };
     return {
-      succeeded: () => settle(counters.map((_, i) => (i === 0 ? 'reset' : 'release'))),
+      // A success resets the account's failures but only releases the address's reservation.
+      succeeded: () => settle(kinds.map((kind) => (kind === 'account' ? 'reset' : 'release'))),
       failed: () => settle(counters.map(() => 'failure')),
       abandoned: () => settle(counters.map(() => 'release')),
     };
@@ -251,7 +300,7 @@ export function createThrottle(options: ThrottleOptions): Throttle {
       const found: AccountStatus[] = [];
       for (const purpose of KNOWN_PURPOSES) {
         const counter = accountCounter(tenant, userId, purpose);
-        const state = await failClosed(() => store.inspect(counter, at));
+        const state = await failClosed('inspect', () => store.inspect(counter, at));
         if (!state) continue;
         found.push({
           purpose,
@@ -263,7 +312,7 @@ export function createThrottle(options: ThrottleOptions): Throttle {
       return found;
     },
     async clear(tenant, userId) {
-      await failClosed(() => store.clear(KNOWN_PURPOSES.map((purpose) => accountCounter(tenant, userId, purpose))));
+      await failClosed('clear', () => store.clear(KNOWN_PURPOSES.map((purpose) => accountCounter(tenant, userId, purpose))));
     },
     async readiness() {
       try {

@@ -9,17 +9,21 @@ import type { TotpRepository } from '../db/index';
 import type { TotpCredentialRow } from '../db/index';
 import { HashdError } from '../errors';
 import type { KeyRing } from '../keys/ring';
-import { matchingStep, newRecoveryCodes, normalizeRecoveryCode, otpauthUri, qrSvg, recoveryDigest, TOTP_SECRET_BYTES, type TotpParams } from './totp';
+import { matchingStep, newRecoveryCodes, normalizeRecoveryCode, otpauthUri, qrSvg, recoveryDigest, TOTP_SECRET_BYTES_OF, totpAlgorithm, type TotpAlgorithm, type TotpParams } from './totp';
 import { encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
+import { DEFAULT_TOTP_SETTINGS, type TotpSettings } from './settings';
 
 export interface TotpServiceDeps {
   ring: KeyRing;
   repo: TotpRepository;
   clock: Clock;
   randomBytes: RandomBytes;
+  /** Default DEFAULT_TOTP_SETTINGS. */
+  settings?: TotpSettings;
 }
 
 export interface EnrollInput extends TotpParams {
+  algorithm: TotpAlgorithm;
   userId: string;
   issuer: string;
   accountName: string;
@@ -39,6 +43,7 @@ const TABLE = 'totp_credentials';
 
 export function createTotpService(deps: TotpServiceDeps): TotpService {
   const { ring, repo, clock, randomBytes } = deps;
+  const pendingMs = (deps.settings ?? DEFAULT_TOTP_SETTINGS).pendingSeconds * 1000;
   const where = (tenant: string, userId: string) => ({ tenant, table: TABLE, rowId: userId });
   const issueCodes = async (): Promise<{ codes: string[]; digests: string[] }> => {
     const codes = newRecoveryCodes(randomBytes);
@@ -50,11 +55,12 @@ export function createTotpService(deps: TotpServiceDeps): TotpService {
 
   return {
     async enroll(tenant, input) {
-      const secret = randomBytes(TOTP_SECRET_BYTES);
+      const secret = randomBytes(TOTP_SECRET_BYTES_OF[input.algorithm]);
       const sealed = await ring.seal(secret, where(tenant, input.userId));
-      const stored = await repo.setPending(tenant, input.userId, { ringKeyId: sealed.keyId, sealed: sealed.blob, digits: input.digits, period: input.period }, input.replace);
+      const pending = { ringKeyId: sealed.keyId, sealed: sealed.blob, digits: input.digits, period: input.period, algorithm: input.algorithm };
+      const stored = await repo.setPending(tenant, input.userId, pending, input.replace);
       if (!stored) throw new HashdError('conflict', 'this user has a confirmed TOTP; send "replace": true to enrol a new one (the current one stays active until the new one is confirmed)');
-      const uri = otpauthUri({ issuer: input.issuer, accountName: input.accountName, secret, digits: input.digits, period: input.period });
+      const uri = otpauthUri({ issuer: input.issuer, accountName: input.accountName, secret, digits: input.digits, period: input.period, algorithm: input.algorithm });
       return { secret: encodeBase32UpperCaseNoPadding(secret), otpauthUri: uri, qrSvg: qrSvg(uri) };
     },
     async confirm(tenant, userId, code) {
@@ -62,18 +68,24 @@ export function createTotpService(deps: TotpServiceDeps): TotpService {
       if (!row || row.pendingSealed === null || row.pendingRingKeyId === null || row.pendingDigits === null || row.pendingPeriod === null) {
         throw new HashdError('not_found', 'no pending TOTP enrolment for this user');
       }
+      // Too old to confirm: refused before the code is looked at (no oracle on a stale seed).
+      const now = clock().getTime();
+      const pendingAfter = new Date(now - pendingMs);
+      if (row.pendingCreatedAt === null || row.pendingCreatedAt.getTime() <= pendingAfter.getTime()) {
+        throw new HashdError('enrolment_expired', `the pending TOTP enrolment is older than ${pendingMs / 1000} s and can no longer be confirmed; enrol again`);
+      }
       const secret = await ring.open({ keyId: row.pendingRingKeyId, blob: row.pendingSealed }, where(tenant, userId));
-      const step = matchingStep(secret, code, clock().getTime(), { digits: row.pendingDigits, period: row.pendingPeriod });
+      const step = matchingStep(secret, code, now, { digits: row.pendingDigits, period: row.pendingPeriod, algorithm: totpAlgorithm(row.pendingAlgorithm) });
       if (step === undefined) return { confirmed: false };
       const { codes, digests } = await issueCodes();
-      if (!(await repo.confirm(tenant, userId, row.pendingSealed, step, digests))) return { confirmed: false };
+      if (!(await repo.confirm(tenant, userId, row.pendingSealed, step, digests, pendingAfter))) return { confirmed: false };
       return { confirmed: true, recoveryCodes: codes };
     },
     async verify(tenant, userId, code) {
       const row = await repo.get(tenant, userId);
       if (!active(row)) return { valid: false };
       const secret = await ring.open({ keyId: row.ringKeyId, blob: row.sealed }, where(tenant, userId));
-      const step = matchingStep(secret, code, clock().getTime(), { digits: row.digits, period: row.period });
+      const step = matchingStep(secret, code, clock().getTime(), { digits: row.digits, period: row.period, algorithm: totpAlgorithm(row.algorithm) });
       if (step === undefined) return { valid: false };
       return { valid: await repo.acceptStep(tenant, userId, step) };
     },

@@ -1,10 +1,12 @@
 /**
- * TOTP (RFC 6238) over @oslojs/otp's HOTP (RFC 4226, HMAC-SHA-1, the algorithm every
- * authenticator app supports), with the time step computed here from the injected clock: the
- * server's time only, never a client's. Also the otpauth:// URI, its QR code (uqr), and recovery
- * codes. Runtime-neutral (WebCrypto, no Buffer).
+ * TOTP (RFC 6238) over otplib's HOTP (@otplib/hotp, RFC 4226) with HMAC-SHA-1 (the default, the
+ * algorithm every authenticator app supports), HMAC-SHA-256 or HMAC-SHA-512, on @noble/hashes
+ * (pure JavaScript: the same code runs on Node and in workerd). The time step is computed here
+ * from the injected clock: the server's time only, never a client's. Also the otpauth:// URI, its
+ * QR code (uqr), and recovery codes. Runtime-neutral (no Buffer).
  */
-import { generateHOTP } from '@oslojs/otp';
+import { generateSync } from '@otplib/hotp';
+import { NobleCryptoPlugin } from '@otplib/plugin-crypto-noble';
 import { encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
 import { renderSVG } from 'uqr';
 import type { RandomBytes } from '../clock';
@@ -16,18 +18,39 @@ export const TOTP_SECRET_BYTES = 20;
 export const TOTP_WINDOW = 1;
 export const RECOVERY_CODE_COUNT = 10;
 
+/** The HMAC of RFC 6238 §1.2 / the Key Uri Format's `algorithm` parameter. */
+export const TOTP_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
+export type TotpAlgorithm = (typeof TOTP_ALGORITHMS)[number];
+const OTPLIB_ALGORITHM = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' } as const;
+const hmac = new NobleCryptoPlugin();
+/**
+ * Secret length per algorithm: the hash's output size, as RFC 6238's reference seeds (Appendix B:
+ * 20, 32 and 64 bytes) and RFC 2104's advice for HMAC keys; SHA1's is RFC 4226's 160 bits.
+ */
+export const TOTP_SECRET_BYTES_OF: Readonly<Record<TotpAlgorithm, number>> = Object.freeze({ SHA1: TOTP_SECRET_BYTES, SHA256: 32, SHA512: 64 });
+
 export interface TotpParams {
   digits: number;
   period: number;
+  /** Default SHA1. */
+  algorithm?: TotpAlgorithm | undefined;
+}
+
+/** A stored algorithm column: null (rows from before the column existed) is SHA1. */
+export function totpAlgorithm(stored: string | null | undefined): TotpAlgorithm {
+  if (stored === null || stored === undefined) return 'SHA1';
+  if ((TOTP_ALGORITHMS as readonly string[]).includes(stored)) return stored as TotpAlgorithm;
+  throw new Error(`unknown stored TOTP algorithm ${JSON.stringify(stored)}`);
 }
 
 export function stepAt(nowMs: number, period: number): number {
   return Math.floor(nowMs / 1000 / period);
 }
 
-/** The code of one time step. */
-export function totpCode(secret: Uint8Array, step: number, digits: number): string {
-  return generateHOTP(secret, BigInt(step), digits);
+/** The code of one time step (the HOTP of counter `step`). */
+export function totpCode(secret: Uint8Array, step: number, digits: number, algorithm: TotpAlgorithm = 'SHA1'): string {
+  if (digits !== 6 && digits !== 7 && digits !== 8) throw new RangeError('TOTP codes have 6, 7 or 8 digits');
+  return generateSync({ secret, counter: BigInt(step), digits, algorithm: OTPLIB_ALGORITHM[algorithm], crypto: hmac });
 }
 
 /**
@@ -41,7 +64,7 @@ export function matchingStep(secret: Uint8Array, code: string, nowMs: number, pa
   const current = stepAt(nowMs, params.period);
   let matched: number | undefined;
   for (let step = current - TOTP_WINDOW; step <= current + TOTP_WINDOW; step++) {
-    const ok = constantTimeEqual(new TextEncoder().encode(totpCode(secret, step, params.digits)), presented);
+    const ok = constantTimeEqual(new TextEncoder().encode(totpCode(secret, step, params.digits, params.algorithm)), presented);
     if (ok && wellFormed) matched = step;
   }
   return matched;
@@ -56,7 +79,11 @@ export function otpauthUri(input: { issuer: string; accountName: string; secret:
   const issuer = encodeURIComponent(input.issuer);
   const label = `${issuer}:${encodeURIComponent(input.accountName)}`;
   const secret = encodeBase32UpperCaseNoPadding(input.secret);
-  return `otpauth://totp/${label}?secret=${secret}&issuer=${issuer}&algorithm=SHA1&digits=${input.digits}&period=${input.period}`;
+  // `algorithm` always (SHA1 included): the Key Uri Format's default is SHA1, so naming it changes
+  // nothing for apps that read it, and apps that ignore it (older Google Authenticator) compute
+  // SHA-1 anyway, which is why SHA256/SHA512 are opt-in for apps known to honour them.
+  const algorithm = input.algorithm ?? 'SHA1';
+  return `otpauth://totp/${label}?secret=${secret}&issuer=${issuer}&algorithm=${algorithm}&digits=${input.digits}&period=${input.period}`;
 }
 
 /** An SVG QR code of the URI (error correction M, the standard quiet zone of 4 modules). */

@@ -202,3 +202,26 @@ export function postJson(body: unknown, headers: Record<string, string> = {}): R
 export function apiKey(entry: string, key: string): { key: string; entry: string } {
   return { key, entry: `${entry}=sha256:${createHash('sha256').update(key).digest('hex')}` };
 }
+
+export type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
+
+export interface CallInit extends RequestInit {
+  /** Which caller key authenticates (a key of the map given to `keyedCaller`). */
+  as?: string;
+  /** A JSON body (POST unless `method` says otherwise). */
+  json?: unknown;
+}
+
+/** Calls a Worker with one of `keys` as the bearer key, JSON bodies made from `json`. */
+export function keyedCaller(fetcher: Fetcher, keys: Record<string, { key: string }>, fallback: string): (path: string, init?: CallInit) => Promise<Response> {
+  return (path, init = {}) => {
+    const { as = fallback, json, ...rest } = init;
+    const key = keys[as];
+    if (!key) throw new Error(`no caller key ${as}`);
+    const headers = new Headers(rest.headers);
+    headers.set('authorization', `Bearer ${key.key}`);
+    if (json !== undefined) headers.set('content-type', 'application/json');
+    return fetcher(path, { ...rest, headers, ...(json !== undefined && { body: JSON.stringify(json), method: rest.method ?? 'POST' }) });
+  };
+}
+

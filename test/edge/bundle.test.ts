@@ -28,7 +28,7 @@ describe('the Worker bundle', () => {
     // Only runtime modules workerd provides under nodejs_compat are imported, plus the WebAssembly.
     const imports = [...code.matchAll(/^import .* from "([^"]+)";?$/gm)].map((m) => m[1] as string);
     expect(imports.length).toBeGreaterThan(0);
-    for (const specifier of imports) expect(specifier, specifier).toMatch(/^((node:)?(buffer|crypto|events|stream|string_decoder|util|net|tls|perf_hooks)|cloudflare:sockets|\.\/[0-9a-f]+-argon2\.wasm)$/);
+    for (const specifier of imports) expect(specifier, specifier).toMatch(/^((node:)?(async_hooks|buffer|crypto|events|stream|string_decoder|util|net|tls|perf_hooks)|cloudflare:sockets|\.\/[0-9a-f]+-argon2\.wasm)$/);
   });
 
   it('imports argon2 as a WebAssembly module shipped beside the script, and postgres over cloudflare:sockets', () => {

@@ -5,9 +5,9 @@
  * iterated mode the crypt schemes use.
  */
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/hashing/encoding';
-import { digestWasmAvailable, wasmDigest, wasmIterate, type WasmDigest } from '../../src/hashing/digest-wasm';
+import { digestWasmAvailable, digestWasmBuild, selectDigestWasmBuildForTests, wasmDigest, wasmIterate, type WasmDigest } from '../../src/hashing/digest-wasm';
 
 const encoder = new TextEncoder();
 
@@ -37,9 +37,14 @@ const KNOWN: readonly [WasmDigest, string, string][] = [
   ['md5', '12345678901234567890123456789012345678901234567890123456789012345678901234567890', '57edf4a22be3c955ac49da2e2107b67a'],
 ];
 
-describe('digest-wasm (FIPS 180-2 and RFC 1321 examples)', () => {
+// Both builds of the module: the SIMD one Node runs, and the scalar one of engines without SIMD.
+for (const build of ['simd', 'scalar'] as const) describe(`digest-wasm, ${build} build (FIPS 180-2 and RFC 1321 examples)`, () => {
+  beforeAll(() => selectDigestWasmBuildForTests(build));
+  afterAll(() => selectDigestWasmBuildForTests('auto'));
+
   it('compiles on Node', () => {
     expect(digestWasmAvailable()).toBe(true);
+    expect(digestWasmBuild()).toBe(build);
   });
 
   for (const [algorithm, message, expected] of KNOWN) {
@@ -74,7 +79,7 @@ describe('digest-wasm (FIPS 180-2 and RFC 1321 examples)', () => {
       for (let i = 0; i < 100; i++) expected = createHash(algorithm).update(expected).update(suffix).digest();
       const message = new Uint8Array(size + suffix.length);
       message.set(suffix, size);
-      const got = wasmIterate(algorithm, initial, [{ message, slot: 0 }], 100, () => 0);
+      const got = wasmIterate(algorithm, initial, [{ message, slot: 0 }], 100, 'single');
       expect(got && toHex(got)).toBe(toHex(expected));
     }
   });

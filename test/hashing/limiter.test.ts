@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HashdError } from '../../src/errors';
 import { createLimiter } from '../../src/hashing/limiter';
+import { quantile, Timeline } from '../../src/hashing/timeline';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -178,5 +179,90 @@ describe('limiter priorities', () => {
 
   it('validates the background queue bound', () => {
     expect(() => createLimiter({ concurrency: 1, maxQueue: 1, maxBackgroundQueue: -1 })).toThrow(RangeError);
+  });
+});
+
+describe('limiter timeline', () => {
+  /** A clock the test moves by hand, so every stage has a known length. */
+  function clock(): { now: () => number; advance: (ms: number) => void } {
+    let t = 1000;
+    return { now: () => t, advance: (ms) => void (t += ms) };
+  }
+
+  it('records queue wait, dispatch delay and run time of request tasks, and the response write through the signal', async () => {
+    const c = clock();
+    const timeline = new Timeline(16);
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 5, timeline, now: c.now });
+    const gates = [deferred(), deferred()];
+    const controllers = [new AbortController(), new AbortController()];
+    const a = limiter.run(() => gates[0]!.promise, controllers[0]!.signal);
+    const b = limiter.run(() => gates[1]!.promise, controllers[1]!.signal);
+    c.advance(30); // a runs 30 ms while b waits
+    gates[0]!.resolve();
+    await a;
+    // b started in the same tick a settled: it waited 30 ms and its slot was free 0 ms.
+    c.advance(5);
+    timeline.responseWritten(controllers[0]!.signal, c.now());
+    c.advance(15);
+    gates[1]!.resolve();
+    await b;
+    c.advance(2);
+    timeline.responseWritten(controllers[1]!.signal, c.now());
+    // A request whose hash never settled (refused before hashing) records no response write.
+    timeline.responseWritten(new AbortController().signal, c.now());
+    const s = timeline.summary();
+    expect(s.queue_wait).toMatchObject({ count: 2, p50: 0, max: 30 });
+    expect(s.run).toMatchObject({ count: 2, p50: 20, max: 30 });
+    expect(s.dispatch_delay).toMatchObject({ count: 1, p50: 0, max: 0 });
+    expect(s.response_write).toMatchObject({ count: 2, p50: 2, max: 5 });
+  });
+
+  it('counts a slot left free between two hashes as dispatch delay, but not a slot idle for over a second', async () => {
+    const c = clock();
+    const timeline = new Timeline(16);
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 5, timeline, now: c.now });
+    await limiter.run(async () => c.advance(10));
+    c.advance(7); // nothing waited: the slot sat free 7 ms
+    await limiter.run(async () => c.advance(10));
+    c.advance(5000); // idle service
+    await limiter.run(async () => c.advance(10));
+    const s = timeline.summary();
+    expect(s.dispatch_delay).toMatchObject({ count: 1, p50: 7, max: 7 });
+    expect(s.run).toMatchObject({ count: 3, p50: 10 });
+  });
+
+  it('keeps background work out of the request stages and records a failed task', async () => {
+    const c = clock();
+    const timeline = new Timeline(16);
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 5, timeline, now: c.now });
+    await limiter.run(async () => c.advance(40), { priority: 'background' });
+    await expect(limiter.run(async () => {
+      c.advance(3);
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    const s = timeline.summary();
+    expect(s.run).toMatchObject({ count: 1, p50: 3 });
+    expect(s.queue_wait.count).toBe(1);
+    // The background task's slot, freed and taken by the request at once.
+    expect(s.dispatch_delay).toMatchObject({ count: 1, p50: 0 });
+  });
+});
+
+describe('timeline rings', () => {
+  it('keeps the last `capacity` samples per stage with nearest-rank quantiles', () => {
+    const timeline = new Timeline(100);
+    for (let i = 1; i <= 1000; i++) timeline.record('run', i);
+    const s = timeline.summary().run;
+    // Samples 901..1000 remain.
+    expect(s).toEqual({ count: 1000, p50: 950, p99: 999, max: 1000, mean: 950.5 });
+    expect(timeline.summary().queue_wait).toMatchObject({ count: 0, p50: NaN });
+    timeline.record('queue_wait', -1);
+    timeline.record('queue_wait', Number.NaN);
+    expect(timeline.summary().queue_wait.count).toBe(0);
+    timeline.reset();
+    expect(timeline.summary().run.count).toBe(0);
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2);
+    expect(quantile([1, 2, 3, 4], 0.99)).toBe(4);
+    expect(() => new Timeline(0)).toThrow(RangeError);
   });
 });

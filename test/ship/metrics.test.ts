@@ -17,6 +17,9 @@ import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import { createMetrics, type HashdMetrics } from '../../src/metrics';
 import { guardRepositories } from '../../src/store/guard';
 import { makeCrypt, registry } from '../helpers';
+import { createLimiter } from '../../src/hashing/limiter';
+import { Timeline } from '../../src/hashing/timeline';
+import { CryptContext } from '../../src/hashing/crypt-context';
 
 const API_KEY = 'hashd_metrics_test_key_0f3c9a7d21';
 const METRICS_TOKEN = 'metrics-token-7b1e0c55d9';
@@ -164,5 +167,26 @@ describe('request ids and logs', () => {
     expect(lines.length).toBeGreaterThan(10);
     const log = lines.join('\n');
     for (const secret of SECRETS) expect(log).not.toContain(secret);
+  });
+});
+
+describe('hashing timeline metrics', () => {
+  it('exports the per-request timeline as quantile gauges of numbers only (no password reaches them)', async () => {
+    const timeline = new Timeline(64);
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 10, timeline });
+    const crypt = new CryptContext({ policy: makeCrypt().crypt.policy, registry, env: nodeSchemeEnv(), limiter });
+    const secret = SECRETS[0] as string;
+    const controller = new AbortController();
+    await Promise.all([crypt.hash(secret, { signal: controller.signal }), crypt.hash(secret)]);
+    timeline.responseWritten(controller.signal, performance.now());
+    const m = createMetrics({ timeline: () => timeline.summary(), defaultMetrics: false });
+    const body = (await m.render()).body;
+    for (const stage of ['queue_wait', 'run']) {
+      for (const q of ['0.5', '0.99', '1']) expect(body).toMatch(new RegExp(`^hashd_hash_timeline_seconds\\{stage="${stage}",quantile="${q}"\\} [0-9.e-]+$`, 'm'));
+      expect(body).toContain(`hashd_hash_timeline_samples{stage="${stage}"} 2`);
+    }
+    expect(body).toContain('hashd_hash_timeline_samples{stage="dispatch_delay"} 1');
+    expect(body).toContain('hashd_hash_timeline_samples{stage="response_write"} 1');
+    expect(body).not.toContain(secret);
   });
 });

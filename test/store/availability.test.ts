@@ -5,7 +5,6 @@
  * recovers by itself when the database returns — also when it was down at start.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { silentLogger } from '../../src/logger';
 import { backends } from '../db/_backends';
 import { registry } from '../helpers';
 import { makeStoreApp } from './_app';
+import { PgProxy as Proxy } from './_proxy';
 
 function configFor(env: Record<string, string>): ReturnType<typeof loadConfig> {
   return loadConfig({ env, registry });
@@ -39,40 +39,6 @@ describe('PGlite persistence', () => {
     }
   });
 });
-
-/** A TCP proxy to the real PostgreSQL that the test can stop and start on a fixed port. */
-class Proxy {
-  private server: Server | undefined;
-  private sockets = new Set<Socket>();
-  constructor(readonly port: number) {}
-
-  static async onFreePort(): Promise<Proxy> {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((resolve) => probe.close(resolve));
-    return new Proxy(port);
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = createConnection({ host: '127.0.0.1', port: 5432 });
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => (this.server as Server).listen(this.port, '127.0.0.1', resolve));
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
 
 async function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashdError } from '../../src/errors';
-import { createThrottle, PENDING_TTL_MS, type Throttle, type ThrottleRules, type ThrottleStore } from '../../src/throttle/throttle';
+import { createThrottle, PENDING_TTL_MS, refusalReason, type AttemptSubject, type Throttle, type ThrottleRules, type ThrottleStore } from '../../src/throttle/throttle';
 import { manualClock } from '../db/_backends';
 import { storeBackends } from './_stores';
 
@@ -48,7 +48,7 @@ describe.each(storeBackends)('throttle on the $name store', (backend) => {
     return { throttle: createThrottle({ store, rules, clock: clock.now }), at: (ms) => clock.set(new Date(t0 + ms).toISOString()) };
   }
 
-  async function fail(throttle: Throttle, subject = alice): Promise<void> {
+  async function fail(throttle: Throttle, subject: AttemptSubject = alice): Promise<void> {
     await (await throttle.begin(subject)).failed();
   }
 
@@ -171,6 +171,31 @@ describe.each(storeBackends)('throttle on the $name store', (backend) => {
     at(1_000);
     await (await throttle.begin(from('fresh'))).abandoned();
     expect(await throttle.status(tenant, 'fresh')).toEqual([]);
+  });
+
+  maybe('names the limit that refused; an attempt without an account counts on the address only', async () => {
+    const { throttle } = await setup();
+    const refusal = async (subject: Parameters<Throttle['begin']>[0]): Promise<string | undefined> => {
+      const err = await throttle.begin(subject).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(HashdError);
+      expect((err as HashdError).code).toBe('rate_limited');
+      return refusalReason(err as HashdError);
+    };
+    for (let i = 0; i < 3; i++) await fail(throttle);
+    expect(await refusal({ ...alice, address: '198.51.100.30' })).toBe('account');
+    // No account (an unknown OTP id): the address's failures count, nobody's account does.
+    const anonymous = { tenant, purpose: 'otp', address: '198.51.100.20' };
+    await (await throttle.begin(anonymous)).succeeded();
+    for (let i = 0; i < 20; i++) await fail(throttle, anonymous);
+    expect(await refusal({ ...anonymous, userId: 'carol' })).toBe('address');
+    expect(await refusal(anonymous)).toBe('address');
+    expect(await throttle.status(tenant, 'carol')).toEqual([]);
+    // Neither an account nor an address: there is nothing to count.
+    for (let i = 0; i < 40; i++) await fail(throttle, { tenant, purpose: 'otp' });
+    await (await throttle.begin({ tenant, purpose: 'otp' })).failed();
   });
 
   maybe('abandoned attempts count nothing, and reservations that were never settled expire', async () => {

@@ -4,11 +4,13 @@
  * replace rule, single-use recovery codes, removal (also with the user), tenant isolation,
  * malformed codes, and no seed, code or recovery code in logs or error bodies.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../src/db/index';
-import { createKeyRing, newRingEntry, parseRingKeys } from '../../src/keys/ring';
+import { totpCredentials } from '../../src/db/schema-keys';
+import { createKeyRing, newRingEntry, parseRingKeys, type KeyRing } from '../../src/keys/ring';
 import { createDisabledThrottle } from '../../src/throttle/throttle';
 import { stepAt, totpCode } from '../../src/totp/totp';
 import { backends, manualClock, openFresh } from '../db/_backends';
@@ -16,16 +18,27 @@ import { makeStoreApp, type StoreApp } from '../store/_app';
 import { decodeQr } from './_qr';
 
 const csprng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+
+/** RFC 4226 §5.3 HOTP on node:crypto, independent of the service's otplib path. */
+function referenceHotp(secret: Uint8Array, counter: number, digits: number, hash: 'sha1' | 'sha256' | 'sha512'): string {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac(hash, secret).update(msg).digest();
+  const offset = (mac[mac.length - 1] as number) & 0x0f;
+  const value = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(value % 10 ** digits).padStart(digits, '0');
+}
 type Tenant = 'acme' | 'beta' | 'acmeService';
 
 describe.each(backends)('TOTP on $name', (backend) => {
   let database: Database;
   let s: StoreApp;
+  let ring: KeyRing;
   const clock = manualClock('2026-03-01T12:00:05Z');
   beforeAll(async () => {
     if (backend.skipReason) return;
     database = await openFresh(backend);
-    const ring = await createKeyRing(parseRingKeys(newRingEntry('k1', csprng), []), csprng);
+    ring = await createKeyRing(parseRingKeys(newRingEntry('k1', csprng), []), csprng);
     // These tests are about TOTP itself (many wrong codes on one user); the throttle over TOTP is
     // tested in test/throttle/totp.test.ts.
     s = makeStoreApp(database, { keyRing: ring, clock: clock.now, throttle: createDisabledThrottle() });
@@ -77,6 +90,37 @@ describe.each(backends)('TOTP on $name', (backend) => {
     secrets.set('acme/alice', secret);
     recovery.set('acme/alice', confirmed.body.recoveryCodes);
     logged.push(enrolled.body.secret, ...confirmed.body.recoveryCodes, code);
+  });
+
+  it.skipIf(backend.skipReason)('enrols SHA256 and SHA512 TOTPs: a secret of the hash size, algorithm= in the URI, codes of that HMAC only', async () => {
+    for (const [algorithm, bytes, hash] of [['SHA256', 32, 'sha256'], ['SHA512', 64, 'sha512']] as const) {
+      const userId = `algo-${algorithm}`;
+      clock.set('2026-03-01T12:00:05Z');
+      const step = stepAt(Date.parse('2026-03-01T12:00:05Z'), 30);
+      const enrolled = await post('/v1/totp/enroll', { userId, issuer: 'Acme', accountName: 'a@example.com', digits: 8, algorithm });
+      expect(enrolled.status).toBe(200);
+      const secret = decodeBase32IgnorePadding(enrolled.body.secret);
+      expect(secret.length).toBe(bytes);
+      expect(enrolled.body.otpauthUri).toBe(`otpauth://totp/Acme:a%40example.com?secret=${enrolled.body.secret}&issuer=Acme&algorithm=${algorithm}&digits=8&period=30`);
+      expect(decodeQr(enrolled.body.qrSvg)).toBe(enrolled.body.otpauthUri);
+      // The SHA-1 code of the same secret and step does not confirm it.
+      const sha1Code = referenceHotp(secret, step, 8, 'sha1');
+      expect((await post('/v1/totp/confirm', { userId, code: sha1Code })).body).toEqual({ confirmed: false });
+      const confirmed = await post('/v1/totp/confirm', { userId, code: referenceHotp(secret, step, 8, hash) });
+      expect(confirmed.body.confirmed).toBe(true);
+      const [row] = await database.db.select().from(totpCredentials).where(and(eq(totpCredentials.tenant, 'acme'), eq(totpCredentials.userId, userId)));
+      expect(row?.algorithm).toBe(algorithm);
+      expect(row?.pendingAlgorithm).toBeNull();
+      clock.set('2026-03-01T12:00:35Z');
+      expect((await post('/v1/totp/verify', { userId, code: referenceHotp(secret, step + 1, 8, 'sha1') })).body).toEqual({ valid: false });
+      expect((await post('/v1/totp/verify', { userId, code: referenceHotp(secret, step + 1, 8, hash) })).body).toEqual({ valid: true });
+      logged.push(enrolled.body.secret, ...confirmed.body.recoveryCodes);
+    }
+    for (const algorithm of ['MD5', 'sha256', 'SHA-256', 1, null]) {
+      const res = await post('/v1/totp/enroll', { userId: 'algo-bad', issuer: 'Acme', accountName: 'a', algorithm });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+    }
   });
 
   it.skipIf(backend.skipReason)('verifies within ±1 step of the server clock, and refuses replays of a step or older ones', async () => {
@@ -192,6 +236,53 @@ describe.each(backends)('TOTP on $name', (backend) => {
     const stored = await s.repos.totp.get('acme', 'bob');
     expect(stored?.sealed).not.toContain(Buffer.from(secrets.get('acme/bob')!).toString('base64'));
     expect(stored?.ringKeyId).toBe('k1');
+  });
+
+  it.skipIf(backend.skipReason)('a pending enrolment older than the bound (default 600 s) cannot be confirmed: 410 enrolment_expired', async () => {
+    clock.set('2026-03-01T13:00:00Z');
+    const late = await post('/v1/totp/enroll', { userId: 'late', issuer: 'Acme', accountName: 'late' });
+    const onTime = await post('/v1/totp/enroll', { userId: 'ontime', issuer: 'Acme', accountName: 'ontime' });
+    const lateSecret = decodeBase32IgnorePadding(late.body.secret);
+    const onTimeSecret = decodeBase32IgnorePadding(onTime.body.secret);
+    logged.push(late.body.secret, onTime.body.secret);
+    clock.set('2026-03-01T13:09:59Z');
+    const confirmed = await post('/v1/totp/confirm', { userId: 'ontime', code: codeAt(onTimeSecret, '2026-03-01T13:09:59Z') });
+    expect(confirmed.body.confirmed).toBe(true);
+    logged.push(...confirmed.body.recoveryCodes);
+    clock.set('2026-03-01T13:10:00Z');
+    const code = codeAt(lateSecret, '2026-03-01T13:10:00Z');
+    const expired = await post('/v1/totp/confirm', { userId: 'late', code });
+    expect(expired.status).toBe(410);
+    expect(expired.body.error.code).toBe('enrolment_expired');
+    expect(JSON.stringify(expired.body)).not.toContain(code);
+    expect((await post('/v1/totp/verify', { userId: 'late', code })).body).toEqual({ valid: false });
+    // Enrolling again starts a new bound.
+    const again = await post('/v1/totp/enroll', { userId: 'late', issuer: 'Acme', accountName: 'late' });
+    const againSecret = decodeBase32IgnorePadding(again.body.secret);
+    logged.push(again.body.secret);
+    const ok = await post('/v1/totp/confirm', { userId: 'late', code: codeAt(againSecret, '2026-03-01T13:10:00Z') });
+    expect(ok.body.confirmed).toBe(true);
+    logged.push(...ok.body.recoveryCodes);
+  });
+
+  it.skipIf(backend.skipReason)('a stale replacement cannot be confirmed and leaves the active TOTP working; the bound is configurable', async () => {
+    const short = makeStoreApp(database, { keyRing: ring, clock: clock.now, throttle: createDisabledThrottle(), data: { totp: { pendingSeconds: 60 } } });
+    const call = async (path: string, json: unknown) => {
+      const res = await short.call(path, { json, tenant: 'acme' });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    };
+    clock.set('2026-03-01T14:00:00Z');
+    const first = await call('/v1/totp/enroll', { userId: 'short', issuer: 'Acme', accountName: 'short' });
+    const firstSecret = decodeBase32IgnorePadding(first.body.secret);
+    expect((await call('/v1/totp/confirm', { userId: 'short', code: codeAt(firstSecret, '2026-03-01T14:00:00Z') })).body.confirmed).toBe(true);
+    const replacement = await call('/v1/totp/enroll', { userId: 'short', issuer: 'Acme', accountName: 'short', replace: true });
+    const replacementSecret = decodeBase32IgnorePadding(replacement.body.secret);
+    logged.push(first.body.secret, replacement.body.secret);
+    clock.set('2026-03-01T14:01:00Z');
+    const stale = await call('/v1/totp/confirm', { userId: 'short', code: codeAt(replacementSecret, '2026-03-01T14:01:00Z') });
+    expect(stale.status).toBe(410);
+    expect(stale.body.error.code).toBe('enrolment_expired');
+    expect((await call('/v1/totp/verify', { userId: 'short', code: codeAt(firstSecret, '2026-03-01T14:01:00Z') })).body).toEqual({ valid: true });
   });
 
   it.skipIf(backend.skipReason)('answers 503 key_unavailable naming HASHD_KEYS without a ring', async () => {

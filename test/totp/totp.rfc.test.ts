@@ -1,37 +1,58 @@
 /**
- * Known answers: RFC 4226 Appendix D (HOTP) and RFC 6238 Appendix B (TOTP) through hashd's TOTP
- * module, which computes the step from the injected time and uses @oslojs/otp for HOTP.
- *
- * RFC 6238 Appendix B also lists SHA-256 and SHA-512 rows. @oslojs/otp implements HMAC-SHA-1
- * only, and hashd issues SHA-1 secrets only (algorithm=SHA1 in every URI: the one algorithm all
- * authenticator apps honour; Google Authenticator ignores the parameter), so those rows have no
- * code path here to test; the SHA-1 rows below cover the TOTP time arithmetic they share.
+ * Known answers: RFC 4226 Appendix D (HOTP) and RFC 6238 Appendix B (TOTP, all 18 rows: SHA1,
+ * SHA256 and SHA512 with their own seeds of 20, 32 and 64 bytes) through hashd's TOTP module,
+ * which computes the step from the injected time and uses @otplib/hotp for HOTP. The tables are
+ * copied from the RFCs into test/vectors/otp-rfc.json (not produced by any code).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { matchingStep, stepAt, totpCode } from '../../src/totp/totp';
+import { matchingStep, otpauthUri, stepAt, totpCode, type TotpAlgorithm } from '../../src/totp/totp';
 
-const RFC_SECRET = new TextEncoder().encode('12345678901234567890');
+interface RfcFixture {
+  rfc4226AppendixD: { secretAscii: string; digits: number; rows: { count: number; hotp: string }[] };
+  rfc6238AppendixB: { seedsAscii: Record<TotpAlgorithm, string>; digits: number; period: number; rows: { time: number; tHex: string; totp: string; mode: TotpAlgorithm }[] };
+}
+const fixture = JSON.parse(readFileSync(new URL('../vectors/otp-rfc.json', import.meta.url), 'utf8')) as RfcFixture;
+const ascii = (s: string) => new TextEncoder().encode(s);
+const RFC_SECRET = ascii(fixture.rfc4226AppendixD.secretAscii);
 
 describe('RFC 4226 Appendix D (HOTP, 6 digits)', () => {
-  const expected = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'];
-  it.each(expected.map((code, counter) => ({ counter, code })))('counter $counter → $code', ({ counter, code }) => {
-    expect(totpCode(RFC_SECRET, counter, 6)).toBe(code);
+  it('has the ten rows', () => expect(fixture.rfc4226AppendixD.rows).toHaveLength(10));
+  it.each(fixture.rfc4226AppendixD.rows)('counter $count → $hotp', ({ count, hotp }) => {
+    expect(totpCode(RFC_SECRET, count, fixture.rfc4226AppendixD.digits)).toBe(hotp);
   });
 });
 
-describe('RFC 6238 Appendix B (TOTP, SHA-1, 8 digits, 30 s)', () => {
-  const rows = [
-    { time: 59, step: 1, code: '94287082' },
-    { time: 1111111109, step: 0x23523ec, code: '07081804' },
-    { time: 1111111111, step: 0x23523ed, code: '14050471' },
-    { time: 1234567890, step: 0x273ef07, code: '89005924' },
-    { time: 2000000000, step: 0x3f940aa, code: '69279037' },
-    { time: 20000000000, step: 0x27bc86aa, code: '65353130' },
-  ];
-  it.each(rows)('T=$time → $code', ({ time, step, code }) => {
-    expect(stepAt(time * 1000, 30)).toBe(step);
-    expect(totpCode(RFC_SECRET, step, 8)).toBe(code);
-    expect(matchingStep(RFC_SECRET, code, time * 1000, { digits: 8, period: 30 })).toBe(step);
+describe('RFC 6238 Appendix B (TOTP, 8 digits, 30 s)', () => {
+  const { seedsAscii, digits, period, rows } = fixture.rfc6238AppendixB;
+  it('has all 18 rows, six per algorithm, with seeds of 20, 32 and 64 bytes', () => {
+    expect(rows).toHaveLength(18);
+    for (const mode of ['SHA1', 'SHA256', 'SHA512'] as const) expect(rows.filter((r) => r.mode === mode)).toHaveLength(6);
+    expect([seedsAscii.SHA1.length, seedsAscii.SHA256.length, seedsAscii.SHA512.length]).toEqual([20, 32, 64]);
+  });
+  it.each(rows)('T=$time $mode → $totp', ({ time, tHex, totp, mode }) => {
+    const seed = ascii(seedsAscii[mode]);
+    const step = Number.parseInt(tHex, 16);
+    expect(stepAt(time * 1000, period)).toBe(step);
+    expect(totpCode(seed, step, digits, mode)).toBe(totp);
+    expect(matchingStep(seed, totp, time * 1000, { digits, period, algorithm: mode })).toBe(step);
+  });
+  it('does not accept a code of one algorithm under another', () => {
+    for (const row of rows) {
+      for (const other of ['SHA1', 'SHA256', 'SHA512'] as const) {
+        if (other === row.mode) continue;
+        expect(matchingStep(ascii(seedsAscii[row.mode]), row.totp, row.time * 1000, { digits, period, algorithm: other })).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('the otpauth URI', () => {
+  const base = { issuer: 'Acme', accountName: 'a@example.com', secret: ascii(fixture.rfc6238AppendixB.seedsAscii.SHA256), digits: 8, period: 30 };
+  it('names the algorithm', () => {
+    expect(otpauthUri({ ...base, algorithm: 'SHA256' })).toContain('&algorithm=SHA256&');
+    expect(otpauthUri({ ...base, algorithm: 'SHA512' })).toContain('&algorithm=SHA512&');
+    expect(otpauthUri(base)).toContain('&algorithm=SHA1&');
   });
 });
 

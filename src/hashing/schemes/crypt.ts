@@ -30,7 +30,7 @@ import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
 import { concatBytes, h64EncodeGroups, h64LastCharCanonical } from '../encoding';
 import { Md5Message, md5StateToBytes } from '../md5-fast';
-import { blockCount, wasmIterate, wasmIteration, type DigestLayout } from '../digest-wasm';
+import { blockCount, layoutIndex, wasmIterate, wasmIteration, type DigestLayout } from '../digest-wasm';
 import type { ParsedHash, Scheme } from '../scheme';
 import { nodeSliceRounds, runAtOnce, runCooperatively, type Sliced } from '../sliced';
 import { WORK_CAPS, iteratedWork } from '../work';
@@ -71,7 +71,7 @@ const MD5_GROUPS: readonly (readonly number[])[] = [
 
 /** Which of the eight input layouts round i of MD5-crypt and SHA-crypt hashes (see below). */
 function layoutOf(i: number): number {
-  return (i & 1) | (i % 3 !== 0 ? 2 : 0) | (i % 7 !== 0 ? 4 : 0);
+  return layoutIndex('crypt', i);
 }
 
 /**
@@ -101,7 +101,7 @@ export function md5CryptChecksum(password: Uint8Array, salt: Uint8Array, magic: 
     layouts.push({ message, slot: odd ? message.length - 16 : 0 });
   }
   // `portable` forces the JavaScript path, which runtimes without WebAssembly take (and tests check).
-  const fast = options.portable ? undefined : wasmIterate('md5', start, layouts, 1000, layoutOf);
+  const fast = options.portable ? undefined : wasmIterate('md5', start, layouts, 1000, 'crypt');
   const final = fast ?? md5Rounds(start, layouts);
   return h64EncodeGroups(final, MD5_GROUPS);
 }
@@ -293,7 +293,7 @@ function* shaCryptSteps(bits: 256 | 512, password: Uint8Array, salt: Uint8Array,
   // past a measured number of blocks per round the native path wins (see NATIVE_FROM_BLOCKS).
   const longest = Math.max(...layouts.map(({ message }) => blockCount(algorithm, message.length)));
   const native = options.portable || (hasNodeCrypto && longest >= NATIVE_FROM_BLOCKS[algorithm]);
-  const fast = native ? undefined : wasmIteration(algorithm, digest, layouts, rounds, layoutOf);
+  const fast = native ? undefined : wasmIteration(algorithm, digest, layouts, rounds, 'crypt');
   if (fast) {
     // glibc's default of 5000 rounds takes one or two slices with passwords of usual lengths
     // (rounds of one or two blocks); a hash at the cap of one million rounds takes 100 or more.

@@ -91,7 +91,7 @@ function* phpassSteps(password: Uint8Array, salt: Uint8Array, log2: number, opti
   const layout = new Uint8Array(16 + password.length);
   layout.set(password, 16);
   // `portable` forces the JavaScript path, which runtimes without WebAssembly take (and tests check).
-  const fast = options.portable ? undefined : wasmIteration('md5', start, [{ message: layout, slot: 0 }], count, () => 0);
+  const fast = options.portable ? undefined : wasmIteration('md5', start, [{ message: layout, slot: 0 }], count, 'single');
   if (fast) {
     while (fast.run(fast.sliceRounds) > 0) yield;
     return h64EncodeBytes(fast.result());
@@ -180,7 +180,7 @@ function* drupal7Steps(password: Uint8Array, salt: Uint8Array, log2: number, opt
   // Each iteration hashes (previous digest, password): one layout with the digest in front.
   const message = concatBytes(new Uint8Array(64), password);
   // `portable` forces the node:crypto path, which runtimes without WebAssembly take (and tests check).
-  const fast = options.portable ? undefined : wasmIteration('sha512', start, [{ message, slot: 0 }], count, () => 0);
+  const fast = options.portable ? undefined : wasmIteration('sha512', start, [{ message, slot: 0 }], count, 'single');
   let digest = start;
   if (fast) {
     // Drupal 7's 2^15 iterations take four slices; the cap of 2^20 takes 128 or more.
