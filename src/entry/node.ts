@@ -19,7 +19,7 @@ import { openNodeDatabase } from './database-node';
 import { unreadableRows } from '../keys/rotate';
 import { lingeringClose } from './linger';
 import { nodeClientAddress, openNodeThrottle } from './throttle-node';
-import { resolveOtpSecret } from './otp-secret-node';
+import { resolveOtpKeys } from './otp-secret-node';
 import { startPurgeJob } from './purge-node';
 import { createNodeLogger } from './logger-node';
 import { swaggerUiAsset } from './docs-node';
@@ -35,9 +35,11 @@ import { stopWrapsAtBatchBoundary } from '../store/wrap';
  * setpriority target of its own). Hashing runs on libuv's pool threads; when they compete with
  * the event loop for the cores, responses, 503s and health checks wait behind hashes, and the
  * next queued hash waits for the event loop to dispatch it. With the pool niced, the event loop
- * runs first and hashing takes every cycle it leaves (measured: HTTP hashing throughput from
- * 74% to 98% of raw, /healthz p50 under overload from 6 ms to 2 ms). Returns the number of
- * threads changed (0 where the platform does not allow it).
+ * runs first and hashing takes every cycle it leaves. Off by default (HASHD_HASH_NICE=0): a nice
+ * value also ranks the hashing threads below every other normal-priority process sharing the
+ * cores, which cost throughput on a shared machine while the timeline showed no dispatch delay
+ * to win back (README, Overload). Returns the number of threads changed (0 where the platform
+ * does not allow it).
  */
 function lowerWorkerThreads(nice: number): number {
   if (nice <= 0 || process.platform !== 'linux') return 0;
@@ -134,7 +136,7 @@ async function start(): Promise<void> {
       wrapLeaseMs: config.wrapLeaseSeconds * 1000,
       sessions: config.sessions,
       otp: config.otp,
-      otpSecret: resolveOtpSecret(config, logger),
+      otpKeys: await resolveOtpKeys(config, keyRing, logger),
       keyRing,
       totp: config.totp,
     },
