@@ -268,7 +268,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   const cpus = Math.max(1, options.cpuCount ?? 1);
   const hashConcurrency = intVar(env, 'HASHD_HASH_CONCURRENCY', cpus, 1, 1024, issues);
   const hashQueue = intVar(env, 'HASHD_HASH_QUEUE', hashConcurrency * 8, 0, 1_000_000, issues);
-  const hashNice = intVar(env, 'HASHD_HASH_NICE', 5, 0, 19, issues);
+  const hashNice = intVar(env, 'HASHD_HASH_NICE', 0, 0, 19, issues);
   const maxBodyBytes = intVar(env, 'HASHD_MAX_BODY_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, issues);
   const databasePoolMax = intVar(env, 'HASHD_DB_POOL_MAX', 10, 1, 1000, issues);
   // --- wrap job lease (hardening-login) ---

@@ -19,7 +19,7 @@ import { openNodeDatabase } from './database-node';
 import { unreadableRows } from '../keys/rotate';
 import { lingeringClose } from './linger';
 import { nodeClientAddress, openNodeThrottle } from './throttle-node';
-import { resolveOtpSecret } from './otp-secret-node';
+import { resolveOtpKeys } from './otp-secret-node';
 import { startPurgeJob } from './purge-node';
 import { createNodeLogger } from './logger-node';
 import { swaggerUiAsset } from './docs-node';
@@ -28,15 +28,18 @@ import { isHashingRequest, withEarlyRefusal, type ServerLimits } from './overloa
 import type { Timeline } from '../hashing/timeline';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 import { watchWrapLeases } from '../store/wrap-lease';
+import { stopWrapsAtBatchBoundary } from '../store/wrap';
 
 /**
  * Lowers the CPU priority of every thread but the event loop's (on Linux a thread id is a
  * setpriority target of its own). Hashing runs on libuv's pool threads; when they compete with
  * the event loop for the cores, responses, 503s and health checks wait behind hashes, and the
  * next queued hash waits for the event loop to dispatch it. With the pool niced, the event loop
- * runs first and hashing takes every cycle it leaves (measured: HTTP hashing throughput from
- * 74% to 98% of raw, /healthz p50 under overload from 6 ms to 2 ms). Returns the number of
- * threads changed (0 where the platform does not allow it).
+ * runs first and hashing takes every cycle it leaves. Off by default (HASHD_HASH_NICE=0): a nice
+ * value also ranks the hashing threads below every other normal-priority process sharing the
+ * cores, which cost throughput on a shared machine while the timeline showed no dispatch delay
+ * to win back (README, Overload). Returns the number of threads changed (0 where the platform
+ * does not allow it).
  */
 function lowerWorkerThreads(nice: number): number {
   if (nice <= 0 || process.platform !== 'linux') return 0;
@@ -133,7 +136,7 @@ async function start(): Promise<void> {
       wrapLeaseMs: config.wrapLeaseSeconds * 1000,
       sessions: config.sessions,
       otp: config.otp,
-      otpSecret: resolveOtpSecret(config, logger),
+      otpKeys: await resolveOtpKeys(config, keyRing, logger),
       keyRing,
       totp: config.totp,
     },
@@ -235,11 +238,19 @@ async function start(): Promise<void> {
     stopWatchingLeases();
     logger.info({ signal }, 'draining');
     purgeJob.stop();
+    // A running wrap job finishes its current batch, records its progress and releases its
+    // lease, so the next start takes it over from its cursor (src/store/wrap.ts).
+    const wraps = stopWrapsAtBatchBoundary().then((runs) => {
+      if (runs > 0) logger.info({ runs }, 'wrap stopped at a batch boundary');
+    });
     server.close(() => {
-      void Promise.allSettled([throttle.close(), core.pool.close()]).then(() => db.close()).finally(() => {
-        logger.info({}, 'stopped');
-        process.exit(0);
-      });
+      void wraps
+        .then(() => Promise.allSettled([throttle.close(), core.pool.close()]))
+        .then(() => db.close())
+        .finally(() => {
+          logger.info({}, 'stopped');
+          process.exit(0);
+        });
     });
     // Idle keep-alive connections would hold close() open; in-flight requests finish first.
     (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();

@@ -49,8 +49,8 @@ export function fromBase64(text: string, padding: 'optional' | 'forbidden' | 're
 }
 
 /** URL-safe base64 (RFC 4648 §5), padding optional. */
-export function fromBase64Url(text: string): Uint8Array | null {
-  return decodeBase64With(text, B64_URL, 'optional');
+export function fromBase64Url(text: string, padding: 'optional' | 'forbidden' | 'required' = 'optional'): Uint8Array | null {
+  return decodeBase64With(text, B64_URL, padding);
 }
 
 export function toBase64(bytes: Uint8Array, options: { pad?: boolean } = {}): string {

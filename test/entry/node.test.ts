@@ -45,7 +45,7 @@ function niceOf(pid: number, tid: string): number {
 
 describe('npm start', () => {
   it('serves on PGlite, lowers the hashing threads, and drains on SIGTERM', { timeout: 300_000 }, async () => {
-    const server = start({});
+    const server = start({ HASHD_HASH_NICE: '5' });
     const port = await listeningPort(server.output);
     const base = `http://127.0.0.1:${port}`;
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });

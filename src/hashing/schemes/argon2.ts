@@ -11,6 +11,7 @@ import { equalBytes } from '../compare';
 import { fromBase64, toBase64 } from '../encoding';
 import type { ParsedHash, Scheme, SchemeProducer } from '../scheme';
 import type { Argon2Algorithm } from '../backend';
+import { decimal } from './framework-fields';
 
 interface Argon2Data {
   version: 16 | 19;
@@ -26,11 +27,13 @@ const MAX_FIELD_BYTES = 1024;
 function parseArgon2(algorithm: Argon2Algorithm, hash: string): ParsedHash<Argon2Data> {
   const m = PATTERN.exec(hash);
   if (!m || m[1] !== algorithm) throw malformed(algorithm, 'not a PHC argon2 string');
-  const version = m[2] === undefined ? 16 : Number(m[2]);
+  // PHC decimals are canonical (no leading zero, no sign) and 32-bit, as argon2-cffi and passlib
+  // read them: `m=019456` or `t=4294967296` is malformed, not another spelling of a cost.
+  const version = m[2] === undefined ? 16 : decimal(algorithm, 'v', m[2], 0);
   if (version !== 16 && version !== 19) throw malformed(algorithm, 'unsupported version');
-  const memory = Number(m[3]);
-  const time = Number(m[4]);
-  const lanes = Number(m[5]);
+  const memory = decimal(algorithm, 'm', m[3] as string, 0);
+  const time = decimal(algorithm, 't', m[4] as string, 0);
+  const lanes = decimal(algorithm, 'p', m[5] as string, 0);
   if (time < 1 || lanes < 1 || lanes > 255) throw malformed(algorithm, 'parameter out of range');
   if (memory < 8 * lanes) throw malformed(algorithm, 'memory below 8 KiB per lane');
   const salt = fromBase64(m[6] as string, 'forbidden');

@@ -107,7 +107,8 @@ function digestWrap(blank: (data: DigestData) => string): WrapSupport {
  */
 function saltedDigest(name: string, algorithm: 'md5' | 'sha1', description: string): Scheme {
   const hexLength = algorithm === 'md5' ? 32 : 40;
-  const pattern = new RegExp(`^${algorithm}\\$(${TEXT_SALT}{0,255})\\$([0-9a-f]{${hexLength}})$`);
+  // passlib reads Django salts as letters and digits only (what Django's get_random_string writes).
+  const pattern = new RegExp(`^${algorithm}\\$([A-Za-z0-9]{0,255})\\$([0-9a-f]{${hexLength}})$`);
   return {
     name,
     description,

@@ -202,7 +202,8 @@ export const phc_pbkdf2: Scheme = {
 
 function djangoScheme(name: string, digest: 'sha1' | 'sha256', description: string): Scheme {
   const prefix = `pbkdf2_${digest}$`;
-  const pattern = new RegExp(`^pbkdf2_${digest}\\$(\\d{1,10})\\$(${TEXT_SALT}{1,255})\\$([A-Za-z0-9+/=]+)$`);
+  // passlib reads Django salts as letters and digits only (what Django's get_random_string writes).
+  const pattern = new RegExp(`^pbkdf2_${digest}\\$(\\d{1,10})\\$([A-Za-z0-9]{1,255})\\$([A-Za-z0-9+/=]+)$`);
   return {
     name,
     description,
@@ -278,9 +279,11 @@ export const cta_pbkdf2_sha1: Scheme = {
     const hexRounds = m[1] as string;
     if (hexRounds.startsWith('0')) throw malformed('cta_pbkdf2_sha1', 'rounds are zero-padded');
     const rounds = Number.parseInt(hexRounds, 16);
-    const salt = fromBase64Url(m[2] as string);
-    const key = fromBase64Url(m[3] as string);
-    if (!salt || !key) throw malformed('cta_pbkdf2_sha1', 'bad base64');
+    // Cryptacular writes padded base64url and decodes with Python's urlsafe_b64decode, which
+    // refuses a missing `=` ("Incorrect padding"), as passlib does.
+    const salt = fromBase64Url(m[2] as string, 'required');
+    const key = fromBase64Url(m[3] as string, 'required');
+    if (!salt || !key) throw malformed('cta_pbkdf2_sha1', 'bad base64 (padding is required)');
     if (salt.length > MAX_SALT_BYTES) throw malformed('cta_pbkdf2_sha1', 'salt longer than 1024 bytes');
     if (key.length !== 20) throw malformed('cta_pbkdf2_sha1', 'checksum must be 20 bytes');
     const data: Pbkdf2Data = { digest: 'sha1', rounds, salt, key };
