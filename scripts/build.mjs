@@ -21,6 +21,8 @@ export const ENTRIES = [
   // (src/hashing/pool-node.ts): one beside each bundle.
   { in: 'src/hashing/pool-task.ts', out: 'entry/pool-task' },
   { in: 'src/hashing/pool-task.ts', out: 'cli/pool-task' },
+  // The typed client (package.json "exports": "hashd/client"); it imports nothing of the server.
+  { in: 'src/client/index.ts', out: 'client/index' },
 ];
 
 const STAMP = '.source-hash';

@@ -6,6 +6,8 @@
  */
 
 import { and, asc, count, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type { Sql, TransactionSql } from 'postgres';
 import type { Clock } from '../clock.ts';
 import { type Database, type HashdDb, queryRows } from './database.ts';
 import { type CredentialRow, credentials } from './schema.ts';
@@ -79,6 +81,104 @@ export async function importBatch(
   return { inserted, skipped: rows.length - inserted };
 }
 
+/**
+ * The same batch written through `COPY … FROM STDIN` (PostgreSQL through the Node pool): the rows
+ * stream into a session-local staging table in PostgreSQL's text format, then one INSERT … SELECT
+ * with the same conflict clause moves them, all in one transaction, so the result and the
+ * all-or-nothing batch are those of `importBatch`. Measured on 200,000 rows (bench/store.ts, and
+ * the per-backend CPU in the commit message): about a fifth less PostgreSQL CPU and a quarter
+ * less client CPU than the unnest statement, which spends them parsing five big array literals.
+ *
+ * The staging table has no constraint and every value was checked storable before (no U+0000, no
+ * lone surrogate), so the COPY itself cannot be refused by the server: postgres.js 3.4 never
+ * settles a COPY that the server fails after its end (porsager/postgres#1173), and the conflicts
+ * and checks that can fail are in the INSERT, an ordinary statement. A connection lost midway
+ * rejects the transaction (sql.begin races the connection's close).
+ */
+export async function importBatchCopy(
+  client: Sql,
+  now: Date,
+  tenant: string,
+  rows: readonly ImportRow[],
+  onConflict: ImportConflict,
+): Promise<ImportResult> {
+  if (onConflict !== 'skip' && onConflict !== 'overwrite') {
+    throw new RangeError(`importBatch: onConflict must be 'skip' or 'overwrite'`);
+  }
+  const unique = uniqueByUser(rows, onConflict === 'skip' ? 'first' : 'last');
+  if (unique.length === 0) return { inserted: 0, skipped: rows.length };
+  const move = dialect.sqlToQuery(moveStatement(tenant, now.toISOString(), onConflict));
+  const inserted = await client.begin(async (tx) => {
+    // ON COMMIT DELETE ROWS empties it at the end of every transaction, committed or not.
+    await tx`create temp table if not exists hashd_import_stage
+      (user_id text not null, hash text not null, scheme text not null, salt text, pg_user text)
+      on commit delete rows`;
+    await copyRows(tx, unique);
+    const [result] = await tx.unsafe<{ n: number }[]>(move.sql, move.params as never[]);
+    return result?.n ?? 0;
+  });
+  return { inserted, skipped: rows.length - inserted };
+}
+
+const dialect = new PgDialect();
+
+async function copyRows(tx: TransactionSql, rows: readonly ImportRow[]): Promise<void> {
+  const stream = await tx`copy hashd_import_stage (user_id, hash, scheme, salt, pg_user) from stdin`.writable();
+  await new Promise<void>((resolve, reject) => {
+    stream.once('error', reject);
+    stream.once('finish', resolve);
+    // The text goes out a chunk of rows at a time, so no string holds the whole batch.
+    for (let start = 0; start < rows.length; start += COPY_CHUNK_ROWS) {
+      let text = '';
+      const end = Math.min(rows.length, start + COPY_CHUNK_ROWS);
+      for (let i = start; i < end; i++) {
+        const row = rows[i] as ImportRow;
+        text += `${copyText(row.userId)}\t${copyText(row.hash)}\t${copyText(row.scheme)}\t${copyText(row.salt)}\t${copyText(row.pgUser)}\n`;
+      }
+      stream.write(text);
+    }
+    stream.end();
+  });
+}
+
+const COPY_CHUNK_ROWS = 1000;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * One value in COPY's text format: backslash, tab, newline and carriage return escaped (the
+ * whole of what the format gives a meaning to), a null as `\N`.
+ */
+function copyText(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] as string) : value;
+}
+
+/** The staged rows into credentials, with the conflict clause of the mode; counts what it wrote. */
+function moveStatement(tenant: string, stamp: string, onConflict: ImportConflict): SQL {
+  return sql`
+    with written as (
+      insert into credentials
+        (tenant, user_id, hash, scheme, salt, pg_user, wrapped, source, created_at, updated_at, imported_at)
+      select ${tenant}::text, r.user_id, r.hash, r.scheme, r.salt, r.pg_user, false, 'import',
+             ${stamp}::text::timestamptz, ${stamp}::text::timestamptz, ${stamp}::text::timestamptz
+      from hashd_import_stage as r
+      ${conflictClause(onConflict)}
+      returning 1
+    )
+    select count(*)::int as n from written`;
+}
+
+function conflictClause(onConflict: ImportConflict): SQL {
+  return onConflict === 'skip'
+    ? sql`on conflict (tenant, user_id) do nothing`
+    : sql`on conflict (tenant, user_id) do update set
+        hash = excluded.hash, scheme = excluded.scheme, salt = excluded.salt,
+        pg_user = excluded.pg_user, wrapped = false, source = 'import',
+        updated_at = excluded.updated_at, imported_at = excluded.imported_at
+      where (credentials.hash, credentials.salt, credentials.pg_user)
+        is distinct from (excluded.hash, excluded.salt, excluded.pg_user)`;
+}
+
 function uniqueByUser(rows: readonly ImportRow[], keep: 'first' | 'last'): ImportRow[] {
   const byUser = new Map<string, ImportRow>();
   for (const row of rows) {
@@ -95,15 +195,7 @@ function uniqueByUser(rows: readonly ImportRow[], keep: 'first' | 'last'): Impor
 function importStatement(tenant: string, stamp: string, chunk: readonly ImportRow[], onConflict: ImportConflict): SQL {
   const column = (pick: (row: ImportRow) => string | null | undefined): string =>
     textArrayLiteral(chunk.map((row) => pick(row) ?? null));
-  const conflict =
-    onConflict === 'skip'
-      ? sql`on conflict (tenant, user_id) do nothing`
-      : sql`on conflict (tenant, user_id) do update set
-          hash = excluded.hash, scheme = excluded.scheme, salt = excluded.salt,
-          pg_user = excluded.pg_user, wrapped = false, source = 'import',
-          updated_at = excluded.updated_at, imported_at = excluded.imported_at
-        where (credentials.hash, credentials.salt, credentials.pg_user)
-          is distinct from (excluded.hash, excluded.salt, excluded.pg_user)`;
+  const conflict = conflictClause(onConflict);
   return sql`
     with written as (
       insert into credentials
@@ -206,8 +298,10 @@ export interface ExportRepository {
   countForWrap(tenant: string, schemes: readonly string[]): Promise<number>;
 }
 
+/** PostgreSQL through the Node pool imports with COPY; PGlite and a Worker with the unnest INSERT. */
 export function createImportRepository(database: Database, clock: Clock): ImportRepository {
-  const { db } = database;
+  const { db, copyClient } = database;
+  if (copyClient) return { importBatch: (tenant, rows, onConflict) => importBatchCopy(copyClient, clock(), tenant, rows, onConflict) };
   return { importBatch: (tenant, rows, onConflict) => importBatch(db, clock(), tenant, rows, onConflict) };
 }
 

@@ -6,6 +6,7 @@
 
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Sql } from 'postgres';
 import type { Schema } from './schema.ts';
 
 /** A drizzle database typed over hashd's schema, whichever driver is underneath. */
@@ -20,6 +21,11 @@ export interface Database {
   ping(): Promise<void>;
   /** Applies the generated migrations in `drizzle/` that have not been applied yet. */
   migrate(): Promise<void>;
+  /**
+   * The `postgres` pool underneath, set where `COPY … FROM STDIN` can stream through it (the Node
+   * PostgreSQL path; not PGlite, not a Worker's per-request Hyperdrive client). Imports use it.
+   */
+  readonly copyClient?: Sql;
   /** Releases the pool or closes the embedded database; the handle is unusable afterwards. */
   close(): Promise<void>;
 }

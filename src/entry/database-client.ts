@@ -107,6 +107,7 @@ function openPostgres(url: string, poolMax: number): Database {
   return {
     db,
     kind: 'postgres',
+    copyClient: client,
     async ping(): Promise<void> {
       await db.execute(sql`select 1`);
     },

@@ -28,6 +28,7 @@ import { isHashingRequest, withEarlyRefusal, type ServerLimits } from './overloa
 import type { Timeline } from '../hashing/timeline';
 import { buildNodeCore, type NodeCore } from './runtime-node';
 import { watchWrapLeases } from '../store/wrap-lease';
+import { stopWrapsAtBatchBoundary } from '../store/wrap';
 
 /**
  * Lowers the CPU priority of every thread but the event loop's (on Linux a thread id is a
@@ -237,11 +238,19 @@ async function start(): Promise<void> {
     stopWatchingLeases();
     logger.info({ signal }, 'draining');
     purgeJob.stop();
+    // A running wrap job finishes its current batch, records its progress and releases its
+    // lease, so the next start takes it over from its cursor (src/store/wrap.ts).
+    const wraps = stopWrapsAtBatchBoundary().then((runs) => {
+      if (runs > 0) logger.info({ runs }, 'wrap stopped at a batch boundary');
+    });
     server.close(() => {
-      void Promise.allSettled([throttle.close(), core.pool.close()]).then(() => db.close()).finally(() => {
-        logger.info({}, 'stopped');
-        process.exit(0);
-      });
+      void wraps
+        .then(() => Promise.allSettled([throttle.close(), core.pool.close()]))
+        .then(() => db.close())
+        .finally(() => {
+          logger.info({}, 'stopped');
+          process.exit(0);
+        });
     });
     // Idle keep-alive connections would hold close() open; in-flight requests finish first.
     (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();

@@ -128,6 +128,35 @@ export async function resumeAbandonedWraps(deps: WrapDeps, options: WrapOptions 
   return taken.map((job) => ({ job, done: runJob(deps, job.tenant, job, options, lease) }));
 }
 
+/**
+ * The process is shutting down (SIGTERM): the run stopped at a batch boundary, with its progress
+ * (cursor, processed) written, and released its lease, so the next start (this replica's or
+ * another's) takes the job over at once and goes on from the cursor.
+ */
+export class WrapStoppedError extends HashdError {
+  constructor() {
+    super('conflict', 'the wrap job stopped at a batch boundary for shutdown; it resumes from its cursor on the next start');
+    this.name = 'WrapStoppedError';
+  }
+}
+
+/** The runs of this process, for stopWrapsAtBatchBoundary. */
+const runs = new Set<{ stop: () => void; settled: Promise<unknown> }>();
+
+/**
+ * Asks every wrap run of this process to stop after its current batch; resolves once each has
+ * recorded that batch's progress and released its lease (or ended otherwise). Runs started
+ * after this call stop before their first batch.
+ */
+export async function stopWrapsAtBatchBoundary(): Promise<number> {
+  shuttingDown = true;
+  const current = [...runs];
+  for (const run of current) run.stop();
+  await Promise.allSettled(current.map((r) => r.settled));
+  return current.length;
+}
+let shuttingDown = false;
+
 /** The job's lease was taken over by another process (or the job was ended): this run stops. */
 export class LeaseLostError extends HashdError {
   constructor() {
@@ -136,7 +165,16 @@ export class LeaseLostError extends HashdError {
   }
 }
 
-async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: WrapOptions, lease: JobLease): Promise<WrapStatus> {
+function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: WrapOptions, lease: JobLease): Promise<WrapStatus> {
+  const control = { stopping: shuttingDown };
+  const done = runBatches(deps, tenant, job, options, lease, control);
+  const entry = { stop: () => (control.stopping = true), settled: done.catch(() => undefined) };
+  runs.add(entry);
+  void entry.settled.then(() => runs.delete(entry));
+  return done;
+}
+
+async function runBatches(deps: WrapDeps, tenant: string, job: JobRow, options: WrapOptions, lease: JobLease, control: { stopping: boolean }): Promise<WrapStatus> {
   const { credentials, exports, jobs, inventory, registry, env } = deps;
   const schemes = ((job.params as { schemes?: string[] }).schemes ?? []).filter((s) => registry.get(s)?.wrap);
   const hashing = deps.crypt.limiter;
@@ -163,8 +201,9 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
   // lease (a busy machine) does not let another process take a live job; when a renewal answers
   // false the workers stop taking rows and the run ends.
   let lost = false;
+  let beat: Promise<unknown> = Promise.resolve();
   const heartbeat = setInterval(() => {
-    jobs.renew(tenant, job.id, lease).then(
+    beat = jobs.renew(tenant, job.id, lease).then(
       (held) => {
         if (!held) lost = true;
       },
@@ -175,6 +214,15 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
   try {
     for (;;) {
       if (lost) throw new LeaseLostError();
+      if (control.stopping) {
+        // A batch boundary: the last batch's progress is written. Release the lease (it ends
+        // now) once no heartbeat can extend it again, so the next start takes the job over.
+        clearInterval(heartbeat);
+        await beat;
+        if (!(await jobs.renew(tenant, job.id, { owner: lease.owner, ms: 0 }))) throw new LeaseLostError();
+        report('running');
+        throw new WrapStoppedError();
+      }
       const rows = await exports.scanForWrap(tenant, { schemes, limit: batchSize, ...(cursor !== undefined && { afterUserId: cursor }) });
       if (rows.length === 0) break;
       let next = 0;
@@ -219,8 +267,8 @@ async function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: Wrap
     return report('done');
   } catch (err) {
     // A lost lease leaves the job to its new owner; any other failure ends it, if still ours.
-    if (!(err instanceof LeaseLostError)) await jobs.finish(tenant, job.id, 'failed', lease.owner).catch(() => undefined);
-    report('failed');
+    if (!(err instanceof LeaseLostError) && !(err instanceof WrapStoppedError)) await jobs.finish(tenant, job.id, 'failed', lease.owner).catch(() => undefined);
+    if (!(err instanceof WrapStoppedError)) report('failed');
     throw err;
   } finally {
     clearInterval(heartbeat);

@@ -16,6 +16,7 @@ import type { CryptContext } from '../../src/hashing/crypt-context';
 import { guardRepositories } from '../../src/store/guard';
 import type { ClientAddress } from '../../src/throttle/address';
 import type { Throttle } from '../../src/throttle/throttle';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll } from 'vitest';
 import { openFresh, type Backend } from '../db/_backends';
 import { makeCrypt, registry } from '../helpers';
@@ -107,7 +108,7 @@ export function ndjson(rows: readonly Record<string, unknown>[]): string {
  * Registers the hooks that give a describe block a fresh migrated database on `backend` and the
  * service over it, closed and dropped afterwards. Read `.s` inside the tests.
  */
-export function storeAppOn(backend: Backend): { readonly s: StoreApp } {
+export function storeAppOn(backend: Backend): { readonly s: StoreApp; execute(statement: string): Promise<void> } {
   let database: Database | undefined;
   let app: StoreApp | undefined;
   beforeAll(async () => {
@@ -123,6 +124,11 @@ export function storeAppOn(backend: Backend): { readonly s: StoreApp } {
     get s(): StoreApp {
       if (!app) throw new Error(`the ${backend.name} store is not open`);
       return app;
+    },
+    /** Runs a raw statement on the test database (schema changes a test makes and undoes). */
+    async execute(statement: string): Promise<void> {
+      if (!database) throw new Error(`the ${backend.name} store is not open`);
+      await database.db.execute(sql.raw(statement));
     },
   };
 }
