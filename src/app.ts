@@ -28,6 +28,7 @@ import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
 import { throttleRoutes } from './routes/throttle';
 import { totpRoutes } from './routes/totp';
+import type { TotpSettings } from './totp/settings';
 import { transferRoutes } from './routes/transfer';
 import { otpRoutes } from './routes/otp';
 import { sessionRoutes } from './routes/sessions';
@@ -139,6 +140,8 @@ export interface DataDeps {
    * and TOTP endpoints answer 503 `key_unavailable` naming HASHD_KEYS.
    */
   keyRing?: KeyRing | undefined;
+  /** TOTP pending enrolment lifetime (default: DEFAULT_TOTP_SETTINGS). */
+  totp?: TotpSettings;
 }
 
 /** The codes Hono's own exceptions stand for (a safety net: hashd's middleware answers first). */
@@ -248,7 +251,7 @@ export function createApp(deps: AppDeps): AppType {
     v1.route('/', otpRoutes({ repositories, clock, random, settings: data.otp ?? DEFAULT_OTP_SETTINGS, secret: data.otpSecret, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', transferRoutes(common));
     v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
-    v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes, throttle, clientAddress: deps.clientAddress }));
+    v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes, throttle, clientAddress: deps.clientAddress, settings: data.totp }));
     v1.route('/', adminRoutes({ ...common, clock, registry: data.registry, env: data.env, logger, wrapConcurrency: data.wrapConcurrency, ...(data.wrapLeaseMs !== undefined && { wrapLeaseMs: data.wrapLeaseMs }), maxBodyBytes: deps.maxBodyBytes }));
   }
   v1.route('/', throttleRoutes({ throttle }));

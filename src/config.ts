@@ -5,6 +5,7 @@
  *
  * Every problem is collected and reported at once, naming the variable or policy field.
  */
+import { DEFAULT_TOTP_SETTINGS, TOTP_PENDING_MAX_SECONDS, TOTP_PENDING_MIN_SECONDS, type TotpSettings } from './totp/settings';
 import { PolicyError, applyPolicyEnv, parsePolicyText, resolvePolicy, type ResolvedPolicy } from './hashing/policy-config';
 import type { Registry } from './hashing/registry';
 import { fromBase64, fromBase64Url, fromHex } from './hashing/encoding';
@@ -77,6 +78,8 @@ export interface ServiceConfig {
   otpSecret: Uint8Array | undefined;
   purge: PurgeSettings;
   // Keys and TOTP.
+  /** TOTP: how long a pending enrolment can be confirmed (HASHD_TOTP_PENDING_SECONDS). */
+  totp: TotpSettings;
   /** HASHD_KEYS: the master key ring, first encrypts; undefined when not configured. */
   ringKeys: readonly RingKeyEntry[] | undefined;
   /** Ship: TLS, metrics, shutdown (parseShipConfig). */
@@ -293,6 +296,9 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
   }
   // Keys and TOTP: the master key ring. Unset is allowed here; the entry decides (a generated dev
   // ring, or refusing the features that need one in production).
+  const totp: TotpSettings = Object.freeze({
+    pendingSeconds: intVar(env, 'HASHD_TOTP_PENDING_SECONDS', DEFAULT_TOTP_SETTINGS.pendingSeconds, TOTP_PENDING_MIN_SECONDS, TOTP_PENDING_MAX_SECONDS, issues),
+  });
   const ringKeys = env.HASHD_KEYS !== undefined && env.HASHD_KEYS.trim() !== '' ? parseRingKeys(env.HASHD_KEYS, issues) : undefined;
   let policy: ResolvedPolicy | undefined;
   let policySource = 'built-in';
@@ -324,6 +330,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     throttle,
     ...sessionConfig,
     ringKeys: ringKeys === undefined ? undefined : Object.freeze(ringKeys),
+    totp,
     ship,
     wrapLeaseSeconds,
   });

@@ -51,6 +51,8 @@ export const ERROR_STATUS = {
   // Keys and TOTP (key ring, Fernet keys as a service, TOTP):
   // 400: DELETE /v1/keys/{name} without {"confirm": name}.
   confirmation_required: 400,
+  // 410: a pending TOTP enrolment older than HASHD_TOTP_PENDING_SECONDS: enrol again.
+  enrolment_expired: 410,
   // 409: export of a key created without exportable: true.
   key_not_exportable: 409,
   // 422: a Fernet token that does not authenticate or parse; one older than ttlSeconds.

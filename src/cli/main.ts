@@ -26,7 +26,7 @@ const USAGE = `usage:
                               wrap every weak stored hash in argon2id (resumable)
   hashd inventory [--tenant T]
                               stored credentials by scheme, cost, rehash need and upgrades
-  hashd purge                 delete expired sessions and one-time codes (every tenant)
+  hashd purge                 delete expired sessions, one-time codes and stale pending TOTP enrolments (every tenant)
   hashd tls init DIR --host NAME... [--days N]
                               a local CA, a server certificate for the hosts and a client certificate (PEM)
   hashd tls client NAME [--dir DIR] [--days N]

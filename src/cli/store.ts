@@ -137,10 +137,21 @@ export async function keysRotateCommand(options: { batchSize?: number }): Promis
   });
 }
 
-/** Deletes every expired session and dead one-time code (all tenants), in batches. */
+/**
+ * Deletes every expired session, dead one-time code and stale pending TOTP enrolment (all
+ * tenants), in batches of HASHD_PURGE_BATCH, with a progress line per batch on stderr (counts
+ * only) and the totals as JSON on stdout.
+ */
 export async function purgeCommand(): Promise<number> {
   return withStore(async ({ core, db }) => {
-    const result = await purgeExpired(db.repositories(), systemClock, { batchSize: core.config.purge.batchSize, maxBatches: Number.MAX_SAFE_INTEGER });
+    process.stderr.write(`hashd: purging (${db.database.kind}, batches of ${core.config.purge.batchSize})\n`);
+    const result = await purgeExpired(db.repositories(), systemClock, {
+      batchSize: core.config.purge.batchSize,
+      maxBatches: Number.MAX_SAFE_INTEGER,
+      totpPendingSeconds: core.config.totp.pendingSeconds,
+      onProgress: ({ table, removed }) => progressLine(`${table}: ${removed} removed`),
+    });
+    if (process.stderr.isTTY) process.stderr.write('\n');
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   });

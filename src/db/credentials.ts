@@ -13,8 +13,8 @@
 
 import { and, eq, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
-import type { Database } from './database.ts';
-import { type CredentialRow, type CredentialSource, credentials } from './schema.ts';
+import { type Database, queryRows } from './database.ts';
+import { type CredentialRow, type CredentialSource, credentials, type UpgradeKind } from './schema.ts';
 
 export interface SetCredentialInput {
   hash: string;
@@ -38,6 +38,13 @@ export interface SwapCredentialInput {
   pgUser?: string | null;
   /** True for an upgrade on login: the same write records the login time (one round trip). */
   loggedIn?: boolean;
+  /**
+   * Counts the upgrade in the tenant's per-day upgrade counters (the inventory) in the same
+   * statement, only when the swap happened: one round trip and one commit for both, so a login
+   * that upgrades costs no more database time than one write, and the counter never disagrees
+   * with the rows.
+   */
+  countUpgrade?: UpgradeKind;
 }
 
 /** One user's stored credential: read it, replace it, swap it after a verify, remove it. */
@@ -83,6 +90,7 @@ export function createCredentialRepository(database: Database, clock: Clock): Cr
     },
 
     async compareAndSwap(tenant, userId, expectedHash, input) {
+      if (input.countUpgrade !== undefined) return swapAndCount(db, clock(), tenant, userId, expectedHash, input, input.countUpgrade);
       const changed = await db
         .update(credentials)
         .set({
@@ -119,4 +127,45 @@ export function createCredentialRepository(database: Database, clock: Clock): Cr
       return removed.length > 0;
     },
   };
+}
+
+/**
+ * compareAndSwap and the upgrade counter in one statement. A data-modifying WITH runs exactly
+ * once whether or not the outer query reads it, and the counter's insert reads the swap's rows,
+ * so it adds one only when the row was replaced.
+ */
+async function swapAndCount(
+  db: Database['db'],
+  now: Date,
+  tenant: string,
+  userId: string,
+  expectedHash: string,
+  input: SwapCredentialInput,
+  kind: UpgradeKind,
+): Promise<boolean> {
+  const stamp = now.toISOString();
+  const optional = [
+    ...(input.salt === undefined ? [] : [sql`salt = ${input.salt}::text`]),
+    ...(input.pgUser === undefined ? [] : [sql`pg_user = ${input.pgUser}::text`]),
+    ...(input.loggedIn === true ? [sql`last_login_at = ${stamp}::text::timestamptz`] : []),
+  ];
+  const [result] = await queryRows<{ n: number }>(
+    db,
+    sql`
+      with swapped as (
+        update credentials set
+          hash = ${input.hash}::text, scheme = ${input.scheme}::text, wrapped = ${input.wrapped}::boolean,
+          source = ${input.source}::text, updated_at = ${stamp}::text::timestamptz
+          ${optional.length > 0 ? sql`, ${sql.join(optional, sql`, `)}` : sql``}
+        where tenant = ${tenant}::text and user_id = ${userId}::text and hash = ${expectedHash}::text
+        returning 1
+      ), counted as (
+        insert into upgrade_events (tenant, day, kind, count)
+        select ${tenant}::text, ${stamp.slice(0, 10)}::text::date, ${kind}::text, 1 from swapped
+        on conflict (tenant, day, kind) do update set count = upgrade_events.count + excluded.count
+        returning 1
+      )
+      select count(*)::int as n from swapped`,
+  );
+  return (result?.n ?? 0) > 0;
 }

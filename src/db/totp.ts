@@ -6,9 +6,9 @@
  * from null.
  */
 
-import { and, count, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
-import type { Database } from './database.ts';
+import { type Database, queryRows } from './database.ts';
 import type { SealedValue } from './keys.ts';
 import { totpCredentials, totpRecoveryCodes, type TotpCredentialRow } from './schema-keys.ts';
 
@@ -26,10 +26,16 @@ export interface TotpRepository {
    */
   setPending(tenant: string, userId: string, pending: PendingTotp, replace: boolean): Promise<boolean>;
   /**
-   * Makes the pending seed active (if it is still `expectedSealed`), records `step` as used and
-   * replaces the recovery codes, in one transaction.
+   * Makes the pending seed active (if it is still `expectedSealed` and was made after
+   * `pendingAfter`), records `step` as used and replaces the recovery codes, in one transaction.
    */
-  confirm(tenant: string, userId: string, expectedSealed: string, step: number, recoveryDigests: readonly string[]): Promise<boolean>;
+  confirm(tenant: string, userId: string, expectedSealed: string, step: number, recoveryDigests: readonly string[], pendingAfter: Date): Promise<boolean>;
+  /**
+   * Removes up to `limit` pending enrolments (of every tenant) made at or before `cutoff`: a row
+   * that was never confirmed is deleted, a confirmed one keeps its active TOTP and loses only the
+   * stale pending seed. Returns how many enrolments were removed.
+   */
+  purgeStalePending(cutoff: Date, limit: number): Promise<number>;
   /** Accepts `step` for a confirmed TOTP only if no step >= it was accepted before. */
   acceptStep(tenant: string, userId: string, step: number): Promise<boolean>;
   unusedRecoveryDigests(tenant: string, userId: string): Promise<string[]>;
@@ -77,7 +83,7 @@ export function createTotpRepository(database: Database, clock: Clock): TotpRepo
         .returning({ userId: t.userId });
       return rows.length > 0;
     },
-    async confirm(tenant, userId, expectedSealed, step, recoveryDigests) {
+    async confirm(tenant, userId, expectedSealed, step, recoveryDigests, pendingAfter) {
       const now = clock();
       return db.transaction(async (tx) => {
         const done = await tx
@@ -98,13 +104,47 @@ export function createTotpRepository(database: Database, clock: Clock): TotpRepo
             pendingCreatedAt: null,
             updatedAt: now,
           })
-          .where(and(byUser(tenant, userId), eq(t.pendingSealed, expectedSealed)))
+          .where(and(byUser(tenant, userId), eq(t.pendingSealed, expectedSealed), gt(t.pendingCreatedAt, pendingAfter)))
           .returning({ userId: t.userId });
         if (done.length === 0) return false;
         await tx.delete(r).where(codesOf(tenant, userId));
         await tx.insert(r).values(recoveryDigests.map((digest) => ({ tenant, userId, digest, createdAt: now })));
         return true;
       });
+    },
+    async purgeStalePending(cutoff, limit) {
+      const at = sql`${cutoff.toISOString()}::timestamptz`;
+      // Never confirmed: the whole row goes (it has no recovery codes; confirm writes them).
+      const unconfirmed = await queryRows<{ n: number }>(
+        db,
+        sql`with doomed as (
+              select tenant, user_id from totp_credentials
+              where confirmed_at is null and pending_created_at <= ${at} limit ${limit}
+            ), gone as (
+              delete from totp_credentials c using doomed d
+              where c.tenant = d.tenant and c.user_id = d.user_id and c.confirmed_at is null and c.pending_created_at <= ${at}
+              returning 1
+            )
+            select count(*)::int as n from gone`,
+      );
+      const deleted = Number(unconfirmed[0]?.n ?? 0);
+      if (deleted >= limit) return deleted;
+      // A stale replacement of an active TOTP: clear the pending seed, keep the active one.
+      const replaced = await queryRows<{ n: number }>(
+        db,
+        sql`with doomed as (
+              select tenant, user_id from totp_credentials
+              where confirmed_at is not null and pending_created_at <= ${at} limit ${limit - deleted}
+            ), cleared as (
+              update totp_credentials c set pending_ring_key_id = null, pending_sealed = null, pending_digits = null,
+                pending_period = null, pending_algorithm = null, pending_created_at = null
+              from doomed d
+              where c.tenant = d.tenant and c.user_id = d.user_id and c.pending_created_at <= ${at}
+              returning 1
+            )
+            select count(*)::int as n from cleared`,
+      );
+      return deleted + Number(replaced[0]?.n ?? 0);
     },
     async acceptStep(tenant, userId, step) {
       const done = await db

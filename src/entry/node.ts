@@ -135,6 +135,7 @@ async function start(): Promise<void> {
       otp: config.otp,
       otpSecret: resolveOtpSecret(config, logger),
       keyRing,
+      totp: config.totp,
     },
     metrics,
     docsAsset: swaggerUiAsset,
@@ -143,7 +144,7 @@ async function start(): Promise<void> {
     throttle,
     clientAddress: nodeClientAddress(config.throttle.trustedProxies),
   });
-  const purgeJob = startPurgeJob(() => db.repositories(), config.purge, logger);
+  const purgeJob = startPurgeJob(() => db.repositories(), { ...config.purge, totpPendingSeconds: config.totp.pendingSeconds }, logger);
   // A wrap job whose replica died is taken over here once its lease has run out.
   const stopWatchingLeases = watchWrapLeases({
     deps: () => ({ ...repositories(), crypt, registry: core.registry, env: core.env }),

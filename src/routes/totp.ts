@@ -13,6 +13,7 @@ import type { ErrorCode } from '../errors';
 import type { KeyRing } from '../keys/ring';
 import { createTotpService, type TotpService } from '../totp/service';
 import { TOTP_ALGORITHMS } from '../totp/totp';
+import type { TotpSettings } from '../totp/settings';
 import { jsonBody } from './body';
 import { ringGate } from './keys';
 import { createRouter, defineRoute } from './openapi';
@@ -31,6 +32,8 @@ export interface TotpRoutesDeps {
   /** Limits wrong codes per account (purposes `totp` and `recovery`) and client address. */
   throttle: Throttle;
   clientAddress?: ClientAddress | undefined;
+  /** Pending enrolment lifetime (default DEFAULT_TOTP_SETTINGS). */
+  settings?: TotpSettings | undefined;
 }
 
 /** Issuer and account name: shown by the authenticator app; a colon would break the URI's label. */
@@ -92,9 +95,10 @@ export const confirmRoute = defineRoute({
   path: '/totp/confirm',
   tags: ['totp'],
   summary: 'Activate the pending TOTP with a first code; returns 10 single-use recovery codes once',
+  description: 'A pending enrolment can be confirmed for HASHD_TOTP_PENDING_SECONDS (default 600) after it was made; later: 410 `enrolment_expired` (enrol again).',
   request: { body: json(codeRequest) },
   responses: { 200: ok('Result', confirmResponse) },
-  errors: [...COMMON, 'not_found'],
+  errors: [...COMMON, 'not_found', 'enrolment_expired'],
 });
 export const verifyTotpRoute = defineRoute({
   method: 'post',
@@ -136,7 +140,7 @@ export const deleteTotpRoute = defineRoute({
 export function totpRoutes(deps: TotpRoutesDeps) {
   const { repositories, keyRing, maxBodyBytes } = deps;
   const gates = [ringGate(keyRing), databaseGate(repositories), jsonBody(maxBodyBytes)];
-  const totp = (c: Context): TotpService => createTotpService({ ring: keyRing as KeyRing, repo: repositories(c).totp, clock: deps.clock, randomBytes: deps.randomBytes });
+  const totp = (c: Context): TotpService => createTotpService({ ring: keyRing as KeyRing, repo: repositories(c).totp, clock: deps.clock, randomBytes: deps.randomBytes, ...(deps.settings !== undefined && { settings: deps.settings }) });
   return createRouter()
     .openapi({ ...enrollRoute, middleware: gates }, async (c) => {
       const body = c.req.valid('json');

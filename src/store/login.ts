@@ -92,7 +92,7 @@ function errorCode(err: unknown): string {
 }
 
 export async function login(deps: LoginDeps, tenant: string, userId: string, password: string, signal?: AbortSignal): Promise<LoginResult> {
-  const { credentials, inventory, crypt } = deps;
+  const { credentials, crypt } = deps;
   const logger = deps.logger ?? silentLogger;
   // Refuse a password that no verify could take before anything depends on the user, so the
   // errors (and their timing) are the same for every user id.
@@ -160,14 +160,11 @@ export async function login(deps: LoginDeps, tenant: string, userId: string, pas
         salt: null,
         pgUser: null,
         loggedIn: true,
+        // The counter is written by the same statement: the upgrade costs one write, not two.
+        countUpgrade: 'login',
       });
     } catch (err) {
       logger.warn({ tenant, userId, scheme: row.scheme, code: errorCode(err) }, 'login upgrade skipped: the write failed');
-    }
-    if (upgraded) {
-      await inventory.recordUpgrade(tenant, 'login').catch((err: unknown) => {
-        logger.warn({ tenant, code: errorCode(err) }, 'login upgrade not counted: the write failed');
-      });
     }
   }
   // An upgrade recorded the login time in its own write; otherwise record it now.

@@ -11,12 +11,15 @@ import { HashdError } from '../errors';
 import type { KeyRing } from '../keys/ring';
 import { matchingStep, newRecoveryCodes, normalizeRecoveryCode, otpauthUri, qrSvg, recoveryDigest, TOTP_SECRET_BYTES_OF, totpAlgorithm, type TotpAlgorithm, type TotpParams } from './totp';
 import { encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
+import { DEFAULT_TOTP_SETTINGS, type TotpSettings } from './settings';
 
 export interface TotpServiceDeps {
   ring: KeyRing;
   repo: TotpRepository;
   clock: Clock;
   randomBytes: RandomBytes;
+  /** Default DEFAULT_TOTP_SETTINGS. */
+  settings?: TotpSettings;
 }
 
 export interface EnrollInput extends TotpParams {
@@ -40,6 +43,7 @@ const TABLE = 'totp_credentials';
 
 export function createTotpService(deps: TotpServiceDeps): TotpService {
   const { ring, repo, clock, randomBytes } = deps;
+  const pendingMs = (deps.settings ?? DEFAULT_TOTP_SETTINGS).pendingSeconds * 1000;
   const where = (tenant: string, userId: string) => ({ tenant, table: TABLE, rowId: userId });
   const issueCodes = async (): Promise<{ codes: string[]; digests: string[] }> => {
     const codes = newRecoveryCodes(randomBytes);
@@ -64,11 +68,17 @@ export function createTotpService(deps: TotpServiceDeps): TotpService {
       if (!row || row.pendingSealed === null || row.pendingRingKeyId === null || row.pendingDigits === null || row.pendingPeriod === null) {
         throw new HashdError('not_found', 'no pending TOTP enrolment for this user');
       }
+      // Too old to confirm: refused before the code is looked at (no oracle on a stale seed).
+      const now = clock().getTime();
+      const pendingAfter = new Date(now - pendingMs);
+      if (row.pendingCreatedAt === null || row.pendingCreatedAt.getTime() <= pendingAfter.getTime()) {
+        throw new HashdError('enrolment_expired', `the pending TOTP enrolment is older than ${pendingMs / 1000} s and can no longer be confirmed; enrol again`);
+      }
       const secret = await ring.open({ keyId: row.pendingRingKeyId, blob: row.pendingSealed }, where(tenant, userId));
-      const step = matchingStep(secret, code, clock().getTime(), { digits: row.pendingDigits, period: row.pendingPeriod, algorithm: totpAlgorithm(row.pendingAlgorithm) });
+      const step = matchingStep(secret, code, now, { digits: row.pendingDigits, period: row.pendingPeriod, algorithm: totpAlgorithm(row.pendingAlgorithm) });
       if (step === undefined) return { confirmed: false };
       const { codes, digests } = await issueCodes();
-      if (!(await repo.confirm(tenant, userId, row.pendingSealed, step, digests))) return { confirmed: false };
+      if (!(await repo.confirm(tenant, userId, row.pendingSealed, step, digests, pendingAfter))) return { confirmed: false };
       return { confirmed: true, recoveryCodes: codes };
     },
     async verify(tenant, userId, code) {

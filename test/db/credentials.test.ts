@@ -130,6 +130,39 @@ for (const backend of backends) {
       ).resolves.toBe(false);
     });
 
+    it('a counted compare-and-swap adds to the upgrade counter only when it swapped, in the same statement', async () => {
+      clock.set('2025-05-06T07:08:09.000Z');
+      const day = '2025-05-06';
+      const loginCount = async (): Promise<number> =>
+        (await repos.inventory.inventory('t-count')).upgradesByDay.find((u) => u.day === day && u.kind === 'login')?.count ?? 0;
+      await repos.credentials.set('t-count', 'u1', { hash: 'md5-1', scheme: 'md5_crypt', salt: 's', pgUser: 'pg', source: 'import' });
+      const swap = { hash: 'argon-1', scheme: 'argon2id', wrapped: false, source: 'login_upgrade' as const, salt: null, pgUser: null, loggedIn: true, countUpgrade: 'login' as const };
+      await expect(repos.credentials.compareAndSwap('t-count', 'u1', 'md5-1', swap)).resolves.toBe(true);
+      expect(await repos.credentials.get('t-count', 'u1')).toMatchObject({
+        hash: 'argon-1',
+        scheme: 'argon2id',
+        wrapped: false,
+        source: 'login_upgrade',
+        salt: null,
+        pgUser: null,
+        updatedAt: new Date('2025-05-06T07:08:09.000Z'),
+        lastLoginAt: new Date('2025-05-06T07:08:09.000Z'),
+      });
+      expect(await loginCount()).toBe(1);
+      // The hash it expected is gone (a password change won): nothing changes, nothing is counted.
+      await expect(repos.credentials.compareAndSwap('t-count', 'u1', 'md5-1', { ...swap, hash: 'argon-2' })).resolves.toBe(false);
+      await expect(repos.credentials.compareAndSwap('t-count', 'nobody', 'md5-1', swap)).resolves.toBe(false);
+      await expect(repos.credentials.compareAndSwap('t-other', 'u1', 'argon-1', swap)).resolves.toBe(false);
+      expect((await repos.credentials.get('t-count', 'u1'))?.hash).toBe('argon-1');
+      expect(await loginCount()).toBe(1);
+      // Omitted salt / user keep the stored values; a second upgrade adds to the same day's row.
+      await repos.credentials.set('t-count', 'u2', { hash: 'md5-2', scheme: 'md5_crypt', salt: 's2', source: 'import' });
+      await expect(repos.credentials.compareAndSwap('t-count', 'u2', 'md5-2', { hash: 'argon-2', scheme: 'argon2id', wrapped: false, source: 'login_upgrade', countUpgrade: 'login' })).resolves.toBe(true);
+      expect(await repos.credentials.get('t-count', 'u2')).toMatchObject({ hash: 'argon-2', salt: 's2', lastLoginAt: null });
+      expect(await loginCount()).toBe(2);
+      expect((await repos.inventory.inventory('t-other')).upgradesByDay).toEqual([]);
+    });
+
     it('never loses a password change racing an upgrade', async () => {
       const users = Array.from({ length: 100 }, (_, i) => uid(i));
       await repos.imports.importBatch('t-race', users.map((userId) => ({ userId, hash: 'outdated', scheme: 'md5_crypt' })), 'skip');

@@ -3,7 +3,7 @@
  * 503 + Retry-After from the request line alone (its body unread, the app never called, the
  * connection closed); other requests (health checks) and hashing requests with capacity reach the app.
  */
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHashingRequest, withEarlyRefusal } from '../../src/entry/overload-node';
@@ -94,6 +94,38 @@ describe('early refusal', () => {
     release();
     await busy;
     expect((await send('POST', '/v1/verify', '{}')).status).toBe(200);
+  });
+});
+
+describe('early refusal keeps small requests\' connections', () => {
+  it('answers a small refused request without closing, so the next one reuses the socket; the body is discarded', async () => {
+    let release!: () => void;
+    const busy = limiter.run(() => new Promise<void>((r) => (release = r)));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const before = seen.length;
+    const once = (): Promise<{ status: number; connection: string | undefined; reused: boolean; text: string }> =>
+      new Promise((resolve, reject) => {
+        const body = JSON.stringify({ password: 'small-secret-pw' });
+        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/hash', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, reused: req.reusedSocket, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const first = await once();
+    const second = await once();
+    expect(first).toMatchObject({ status: 503, reused: false });
+    expect(first.connection).not.toBe('close');
+    expect(second).toMatchObject({ status: 503, reused: true });
+    expect(JSON.parse(second.text)).toEqual({ error: { code: 'overloaded', message: 'hashing capacity is exhausted, retry shortly' } });
+    expect(second.text).not.toContain('small-secret-pw');
+    // The app never saw them.
+    expect(seen.length).toBe(before);
+    agent.destroy();
+    release();
+    await busy;
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * Housekeeping and configuration of sessions and codes: the purge deletes expired sessions and
- * dead codes in bounded batches on both backends and leaves live rows alone; the session and OTP
+ * Housekeeping and configuration of sessions and codes: the purge deletes expired sessions, dead
+ * codes and stale pending TOTP enrolments in bounded batches on both backends and leaves live rows alone; the session and OTP
  * settings are validated at start; the OTP server secret comes from HASHD_OTP_SECRET, else (dev
  * mode only) from a file generated once per data directory, never logged.
  */
@@ -17,6 +17,10 @@ import { otpSecret } from '../../src/sessions/otp-secret';
 import { purgeExpired } from '../../src/sessions/purge';
 import { createSession } from '../../src/sessions/sessions';
 import { DEFAULT_OTP_SETTINGS, DEFAULT_SESSION_SETTINGS } from '../../src/sessions/settings';
+import { decodeBase32IgnorePadding } from '@oslojs/encoding';
+import { createKeyRing, newRingEntry, parseRingKeys } from '../../src/keys/ring';
+import { createTotpService } from '../../src/totp/service';
+import { stepAt, totpCode } from '../../src/totp/totp';
 import { backends, manualClock, openFresh } from '../db/_backends';
 import { memoryLogger } from '../routes/_harness';
 import { registry } from '../helpers';
@@ -50,16 +54,52 @@ for (const backend of backends) {
       // At 10 minutes every short session and idle session is dead; the codes expired but their
       // issuance window (15 minutes) still counts, so they stay.
       clock.set(at(600));
-      expect(await purgeExpired(repos, clock.now, { batchSize: 3 })).toEqual({ sessions: 11, codes: 0 });
+      expect(await purgeExpired(repos, clock.now, { batchSize: 3 })).toEqual({ sessions: 11, codes: 0, pendingEnrolments: 0 });
       expect(await repos.sessions.countActive('acme', clock.now())).toBe(1);
       expect((await repos.sessions.get('acme', live.sessionId))?.userId).toBe('live');
       // A bounded run stops after its batches and leaves the rest to the next one.
       clock.set(at(901));
-      expect(await purgeExpired(repos, clock.now, { batchSize: 2, maxBatches: 1 })).toEqual({ sessions: 0, codes: 2 });
-      expect(await purgeExpired(repos, clock.now, { batchSize: 2 })).toEqual({ sessions: 0, codes: 3 });
-      expect(await purgeExpired(repos, clock.now, { batchSize: 2 })).toEqual({ sessions: 0, codes: 0 });
+      expect(await purgeExpired(repos, clock.now, { batchSize: 2, maxBatches: 1 })).toEqual({ sessions: 0, codes: 2, pendingEnrolments: 0 });
+      expect(await purgeExpired(repos, clock.now, { batchSize: 2 })).toEqual({ sessions: 0, codes: 3, pendingEnrolments: 0 });
+      expect(await purgeExpired(repos, clock.now, { batchSize: 2 })).toEqual({ sessions: 0, codes: 0, pendingEnrolments: 0 });
       expect(await repos.otp.countActive('acme', clock.now())).toBe(1);
       expect((await repos.otp.spendAttempt('acme', liveCode.otpId, clock.now()))?.userId).toBe('code-live');
+    });
+
+    it('removes pending TOTP enrolments older than the bound: unconfirmed rows go, a confirmed TOTP keeps working without its stale replacement', async () => {
+      clock.set(T0);
+      const ring = await createKeyRing(parseRingKeys(newRingEntry('k1', cryptoRandomBytes), []), cryptoRandomBytes);
+      const totp = createTotpService({ ring, repo: repos.totp, clock: clock.now, randomBytes: cryptoRandomBytes, settings: { pendingSeconds: 600 } });
+      const enrol = (tenant: string, userId: string, replace = false) =>
+        totp.enroll(tenant, { userId, issuer: 'Acme', accountName: userId, digits: 6, period: 30, algorithm: 'SHA1', replace });
+      const codeNow = (secret: string) => totpCode(decodeBase32IgnorePadding(secret), stepAt(clock.now().getTime(), 30), 6);
+      // Active TOTP with a replacement that will go stale.
+      const active = await enrol('acme', 'active');
+      expect((await totp.confirm('acme', 'active', codeNow(active.secret))).confirmed).toBe(true);
+      await enrol('acme', 'active', true);
+      for (let i = 0; i < 5; i++) await enrol(i % 2 ? 'acme' : 'beta', `stale-${i}`);
+      clock.set(at(400));
+      await enrol('acme', 'fresh');
+      // At 600 s the first six pending enrolments are exactly at the bound: stale. 'fresh' is 200 s old.
+      clock.set(at(600));
+      expect(await purgeExpired(repos, clock.now, { batchSize: 2, maxBatches: 1, totpPendingSeconds: 600 })).toEqual({ sessions: 0, codes: 0, pendingEnrolments: 2 });
+      const progress: string[] = [];
+      const rest = await purgeExpired(repos, clock.now, { batchSize: 2, totpPendingSeconds: 600, onProgress: (p) => progress.push(`${p.table}:${p.removed}`) });
+      expect(rest).toEqual({ sessions: 0, codes: 0, pendingEnrolments: 4 });
+      expect(progress.filter((p) => p.startsWith('pendingEnrolments'))).toEqual(['pendingEnrolments:2', 'pendingEnrolments:4', 'pendingEnrolments:4']);
+      for (let i = 0; i < 5; i++) expect(await repos.totp.get(i % 2 ? 'acme' : 'beta', `stale-${i}`)).toBeUndefined();
+      const kept = await repos.totp.get('acme', 'active');
+      expect(kept?.confirmedAt).not.toBeNull();
+      expect(kept?.pendingSealed).toBeNull();
+      expect(kept?.pendingCreatedAt).toBeNull();
+      expect(await repos.totp.unusedRecoveryDigests('acme', 'active')).toHaveLength(10);
+      expect((await repos.totp.get('acme', 'fresh'))?.pendingSealed).not.toBeNull();
+      clock.set(at(630));
+      expect(await totp.verify('acme', 'active', codeNow(active.secret))).toEqual({ valid: true });
+      expect(await purgeExpired(repos, clock.now, { batchSize: 2, totpPendingSeconds: 600 })).toEqual({ sessions: 0, codes: 0, pendingEnrolments: 0 });
+      clock.set(at(1000));
+      expect(await purgeExpired(repos, clock.now, { batchSize: 2, totpPendingSeconds: 600 })).toEqual({ sessions: 0, codes: 0, pendingEnrolments: 1 });
+      expect(await repos.totp.get('acme', 'fresh')).toBeUndefined();
     });
   });
 }
@@ -83,6 +123,7 @@ describe('session and OTP configuration', () => {
     expect(config.otp).toEqual(DEFAULT_OTP_SETTINGS);
     expect(config.otpSecret).toBeUndefined();
     expect(config.purge).toEqual({ intervalSeconds: 300, batchSize: 1000 });
+    expect(config.totp).toEqual({ pendingSeconds: 600 });
   });
 
   it('reads HASHD_OTP_SECRET (base64 of 32+ bytes) and refuses anything shorter without echoing it', () => {
@@ -103,6 +144,8 @@ describe('session and OTP configuration', () => {
     expect(issues({ HASHD_SESSION_IDLE_SECONDS: '120' })[0]).toMatch(/^HASHD_SESSION_IDLE_SECONDS/);
     expect(issues({ HASHD_OTP_ISSUE_LIMIT: '0' })[0]).toMatch(/^HASHD_OTP_ISSUE_LIMIT/);
     expect(issues({ HASHD_PURGE_BATCH: 'many' })[0]).toMatch(/^HASHD_PURGE_BATCH/);
+    expect(load({ HASHD_TOTP_PENDING_SECONDS: '120' }).totp).toEqual({ pendingSeconds: 120 });
+    for (const bad of ['59', '86401', 'soon']) expect(issues({ HASHD_TOTP_PENDING_SECONDS: bad })[0]).toMatch(/^HASHD_TOTP_PENDING_SECONDS/);
   });
 });
 

@@ -53,7 +53,7 @@ export function makeStoreApp(
     clock?: Clock;
     /** Extra data settings (session and code settings, the OTP secret). */
     keyRing?: KeyRing;
-    data?: Partial<Pick<DataDeps, 'sessions' | 'otp' | 'otpSecret'>>;
+    data?: Partial<Pick<DataDeps, 'sessions' | 'otp' | 'otpSecret' | 'totp'>>;
     throttle?: Throttle;
     clientAddress?: ClientAddress;
   } = {},

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../src/db/index';
 import { totpCredentials } from '../../src/db/schema-keys';
-import { createKeyRing, newRingEntry, parseRingKeys } from '../../src/keys/ring';
+import { createKeyRing, newRingEntry, parseRingKeys, type KeyRing } from '../../src/keys/ring';
 import { createDisabledThrottle } from '../../src/throttle/throttle';
 import { stepAt, totpCode } from '../../src/totp/totp';
 import { backends, manualClock, openFresh } from '../db/_backends';
@@ -33,11 +33,12 @@ type Tenant = 'acme' | 'beta' | 'acmeService';
 describe.each(backends)('TOTP on $name', (backend) => {
   let database: Database;
   let s: StoreApp;
+  let ring: KeyRing;
   const clock = manualClock('2026-03-01T12:00:05Z');
   beforeAll(async () => {
     if (backend.skipReason) return;
     database = await openFresh(backend);
-    const ring = await createKeyRing(parseRingKeys(newRingEntry('k1', csprng), []), csprng);
+    ring = await createKeyRing(parseRingKeys(newRingEntry('k1', csprng), []), csprng);
     // These tests are about TOTP itself (many wrong codes on one user); the throttle over TOTP is
     // tested in test/throttle/totp.test.ts.
     s = makeStoreApp(database, { keyRing: ring, clock: clock.now, throttle: createDisabledThrottle() });
@@ -235,6 +236,53 @@ describe.each(backends)('TOTP on $name', (backend) => {
     const stored = await s.repos.totp.get('acme', 'bob');
     expect(stored?.sealed).not.toContain(Buffer.from(secrets.get('acme/bob')!).toString('base64'));
     expect(stored?.ringKeyId).toBe('k1');
+  });
+
+  it.skipIf(backend.skipReason)('a pending enrolment older than the bound (default 600 s) cannot be confirmed: 410 enrolment_expired', async () => {
+    clock.set('2026-03-01T13:00:00Z');
+    const late = await post('/v1/totp/enroll', { userId: 'late', issuer: 'Acme', accountName: 'late' });
+    const onTime = await post('/v1/totp/enroll', { userId: 'ontime', issuer: 'Acme', accountName: 'ontime' });
+    const lateSecret = decodeBase32IgnorePadding(late.body.secret);
+    const onTimeSecret = decodeBase32IgnorePadding(onTime.body.secret);
+    logged.push(late.body.secret, onTime.body.secret);
+    clock.set('2026-03-01T13:09:59Z');
+    const confirmed = await post('/v1/totp/confirm', { userId: 'ontime', code: codeAt(onTimeSecret, '2026-03-01T13:09:59Z') });
+    expect(confirmed.body.confirmed).toBe(true);
+    logged.push(...confirmed.body.recoveryCodes);
+    clock.set('2026-03-01T13:10:00Z');
+    const code = codeAt(lateSecret, '2026-03-01T13:10:00Z');
+    const expired = await post('/v1/totp/confirm', { userId: 'late', code });
+    expect(expired.status).toBe(410);
+    expect(expired.body.error.code).toBe('enrolment_expired');
+    expect(JSON.stringify(expired.body)).not.toContain(code);
+    expect((await post('/v1/totp/verify', { userId: 'late', code })).body).toEqual({ valid: false });
+    // Enrolling again starts a new bound.
+    const again = await post('/v1/totp/enroll', { userId: 'late', issuer: 'Acme', accountName: 'late' });
+    const againSecret = decodeBase32IgnorePadding(again.body.secret);
+    logged.push(again.body.secret);
+    const ok = await post('/v1/totp/confirm', { userId: 'late', code: codeAt(againSecret, '2026-03-01T13:10:00Z') });
+    expect(ok.body.confirmed).toBe(true);
+    logged.push(...ok.body.recoveryCodes);
+  });
+
+  it.skipIf(backend.skipReason)('a stale replacement cannot be confirmed and leaves the active TOTP working; the bound is configurable', async () => {
+    const short = makeStoreApp(database, { keyRing: ring, clock: clock.now, throttle: createDisabledThrottle(), data: { totp: { pendingSeconds: 60 } } });
+    const call = async (path: string, json: unknown) => {
+      const res = await short.call(path, { json, tenant: 'acme' });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    };
+    clock.set('2026-03-01T14:00:00Z');
+    const first = await call('/v1/totp/enroll', { userId: 'short', issuer: 'Acme', accountName: 'short' });
+    const firstSecret = decodeBase32IgnorePadding(first.body.secret);
+    expect((await call('/v1/totp/confirm', { userId: 'short', code: codeAt(firstSecret, '2026-03-01T14:00:00Z') })).body.confirmed).toBe(true);
+    const replacement = await call('/v1/totp/enroll', { userId: 'short', issuer: 'Acme', accountName: 'short', replace: true });
+    const replacementSecret = decodeBase32IgnorePadding(replacement.body.secret);
+    logged.push(first.body.secret, replacement.body.secret);
+    clock.set('2026-03-01T14:01:00Z');
+    const stale = await call('/v1/totp/confirm', { userId: 'short', code: codeAt(replacementSecret, '2026-03-01T14:01:00Z') });
+    expect(stale.status).toBe(410);
+    expect(stale.body.error.code).toBe('enrolment_expired');
+    expect((await call('/v1/totp/verify', { userId: 'short', code: codeAt(firstSecret, '2026-03-01T14:01:00Z') })).body).toEqual({ valid: true });
   });
 
   it.skipIf(backend.skipReason)('answers 503 key_unavailable naming HASHD_KEYS without a ring', async () => {
