@@ -278,6 +278,7 @@ async function build(env: WorkerEnv): Promise<Built> {
         // A Worker has no data directory for a generated dev secret: HASHD_OTP_SECRET or codes are off.
         otpSecret: config.otpSecret,
         keyRing,
+        totp: config.totp,
       },
     }),
   });
