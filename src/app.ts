@@ -28,6 +28,7 @@ import { keyRoutes } from './routes/keys';
 import { passwordRoutes } from './routes/passwords';
 import { throttleRoutes } from './routes/throttle';
 import { totpRoutes } from './routes/totp';
+import type { OtpKeys } from './sessions/otp-secret';
 import type { TotpSettings } from './totp/settings';
 import { transferRoutes } from './routes/transfer';
 import { otpRoutes } from './routes/otp';
@@ -135,6 +136,8 @@ export interface DataDeps {
   otp?: OtpSettings;
   /** The server secret of one-time codes (sessions/otp-secret.ts); without it /v1/otp answers 503 key_unavailable. */
   otpSecret?: Uint8Array | undefined;
+  /** The MAC keys of one-time codes (HASHD_KEYS-derived, with key ids); preferred over otpSecret. */
+  otpKeys?: OtpKeys | undefined;
   /**
    * Keys and TOTP: the master key ring (HASHD_KEYS, or the dev ring). Without it the Fernet key
    * and TOTP endpoints answer 503 `key_unavailable` naming HASHD_KEYS.
@@ -248,7 +251,7 @@ export function createApp(deps: AppDeps): AppType {
     const sessionSettings = data.sessions ?? DEFAULT_SESSION_SETTINGS;
     v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, clock, random, sessionSettings, logger, throttle, clientAddress: deps.clientAddress }));
     v1.route('/', sessionRoutes({ repositories, clock, random, settings: sessionSettings, maxBodyBytes: deps.maxBodyBytes }));
-    v1.route('/', otpRoutes({ repositories, clock, random, settings: data.otp ?? DEFAULT_OTP_SETTINGS, secret: data.otpSecret, maxBodyBytes: deps.maxBodyBytes }));
+    v1.route('/', otpRoutes({ repositories, clock, random, settings: data.otp ?? DEFAULT_OTP_SETTINGS, secret: data.otpKeys ?? data.otpSecret, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', transferRoutes(common));
     v1.route('/', keyRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', totpRoutes({ ...common, keyRing: data.keyRing, clock, randomBytes: random, maxBodyBytes: deps.maxBodyBytes, throttle, clientAddress: deps.clientAddress, settings: data.totp }));

@@ -21,6 +21,8 @@ export interface IssueCodeInput {
   purpose: string;
   id: string;
   codeMac: string;
+  /** The ring key id of the MAC key (null: the non-ring secret). */
+  macKeyId: string | null;
   digits: number;
   attempts: number;
   expiresAt: Date;
@@ -35,6 +37,7 @@ export interface SpentAttempt {
   userId: string;
   purpose: string;
   codeMac: string;
+  macKeyId: string | null;
   /** Attempts left after this one (0 when this was the last). */
   attemptsLeft: number;
 }
@@ -71,6 +74,7 @@ export function createOtpRepository(database: Database, clock: Clock): OtpReposi
           purpose: input.purpose,
           id: input.id,
           codeMac: input.codeMac,
+          macKeyId: input.macKeyId,
           digits: input.digits,
           attemptsLeft: input.attempts,
           createdAt: now,
@@ -84,6 +88,7 @@ export function createOtpRepository(database: Database, clock: Clock): OtpReposi
           set: {
             id: sql`excluded.id`,
             codeMac: sql`excluded.code_mac`,
+            macKeyId: sql`excluded.mac_key_id`,
             digits: sql`excluded.digits`,
             attemptsLeft: sql`excluded.attempts_left`,
             createdAt: sql`excluded.created_at`,
@@ -109,7 +114,7 @@ export function createOtpRepository(database: Database, clock: Clock): OtpReposi
         .update(otpCodes)
         .set({ attemptsLeft: sql`${otpCodes.attemptsLeft} - 1` })
         .where(and(eq(otpCodes.tenant, tenant), eq(otpCodes.id, id), live(now)))
-        .returning({ userId: otpCodes.userId, purpose: otpCodes.purpose, codeMac: otpCodes.codeMac, attemptsLeft: otpCodes.attemptsLeft });
+        .returning({ userId: otpCodes.userId, purpose: otpCodes.purpose, codeMac: otpCodes.codeMac, macKeyId: otpCodes.macKeyId, attemptsLeft: otpCodes.attemptsLeft });
       return row;
     },
 

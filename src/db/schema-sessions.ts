@@ -64,6 +64,11 @@ export const otpCodes = pgTable(
     id: text('id').notNull(),
     /** Lower-case hex HMAC-SHA256(server secret, id ‖ code). */
     codeMac: text('code_mac').notNull(),
+    /**
+     * The HASHD_KEYS ring key id whose derived key MACed the code (so a ring rotation does not
+     * void live codes); null: HASHD_OTP_SECRET or the dev file's secret.
+     */
+    macKeyId: text('mac_key_id'),
     digits: integer('digits').notNull(),
     attemptsLeft: integer('attempts_left').notNull(),
     createdAt: stamp('created_at').notNull(),

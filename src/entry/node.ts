@@ -19,7 +19,7 @@ import { openNodeDatabase } from './database-node';
 import { unreadableRows } from '../keys/rotate';
 import { lingeringClose } from './linger';
 import { nodeClientAddress, openNodeThrottle } from './throttle-node';
-import { resolveOtpSecret } from './otp-secret-node';
+import { resolveOtpKeys } from './otp-secret-node';
 import { startPurgeJob } from './purge-node';
 import { createNodeLogger } from './logger-node';
 import { swaggerUiAsset } from './docs-node';
@@ -133,7 +133,7 @@ async function start(): Promise<void> {
       wrapLeaseMs: config.wrapLeaseSeconds * 1000,
       sessions: config.sessions,
       otp: config.otp,
-      otpSecret: resolveOtpSecret(config, logger),
+      otpKeys: await resolveOtpKeys(config, keyRing, logger),
       keyRing,
       totp: config.totp,
     },

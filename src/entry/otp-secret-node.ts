@@ -1,6 +1,6 @@
 /**
- * The Node side of sessions/otp-secret.ts: resolves the one-time codes' server secret from the
- * configuration and, in dev mode only, reads or creates `otp-secret` in the data directory (32
+ * The Node side of sessions/otp-secret.ts: resolves the one-time codes' MAC keys (HASHD_KEYS's
+ * ring, else HASHD_OTP_SECRET, else the dev file) and, in dev mode only, reads or creates `otp-secret` in the data directory (32
  * random bytes, mode 0600), logging that it did so and never the value.
  */
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceConfig } from '../config';
 import type { Logger } from '../logger';
-import { otpSecret } from '../sessions/otp-secret';
+import type { KeyRing } from '../keys/ring';
+import { otpSecret, ringOtpKeys, singleOtpKey, type OtpKeys } from '../sessions/otp-secret';
 
 const FILE = 'otp-secret';
 
@@ -33,7 +34,23 @@ function loadGenerated(dataDir: string, logger: Logger): Uint8Array {
   return new Uint8Array(secret);
 }
 
-/** The secret for one-time codes, or undefined (logged) when codes are off. */
+/**
+ * The MAC keys of one-time codes, or undefined (logged) when codes are off. `ring` is used only
+ * when HASHD_KEYS configured it (not the generated dev ring, whose loss would be silent); then
+ * HASHD_OTP_SECRET, if also set, only verifies the codes it MACed before.
+ */
+export async function resolveOtpKeys(config: ServiceConfig, ring: KeyRing | undefined, logger: Logger): Promise<OtpKeys | undefined> {
+  if (config.ringKeys !== undefined && ring !== undefined) {
+    const keys = await ringOtpKeys(ring, config.otpSecret);
+    logger.info({ ringKeyId: ring.primaryId, legacyOtpSecret: config.otpSecret !== undefined }, 'one-time codes: MAC key derived from HASHD_KEYS');
+    return keys;
+  }
+  const secret = resolveOtpSecret(config, logger);
+  if (secret === undefined) return undefined;
+  return singleOtpKey(secret, config.otpSecret !== undefined ? 'HASHD_OTP_SECRET' : 'dev-generated');
+}
+
+/** The non-ring secret for one-time codes, or undefined (logged) when codes are off. */
 export function resolveOtpSecret(config: ServiceConfig, logger: Logger): Uint8Array | undefined {
   const result = otpSecret({ configured: config.otpSecret, devMode: config.devMode, loadGenerated: () => loadGenerated(config.dataDir, logger) });
   if (result.secret === undefined) logger.warn({}, result.reason);

@@ -9,7 +9,7 @@ import type { Clock, RandomBytes } from '../clock';
 import type { Repositories } from '../db/index';
 import { HashdError } from '../errors';
 import { issueCode, verifyCode, type OtpDeps } from '../sessions/otp';
-import { OTP_SECRET_MISSING } from '../sessions/otp-secret';
+import { OTP_SECRET_MISSING, type OtpKeys } from '../sessions/otp-secret';
 import { OTP_MIN_TTL_SECONDS, type OtpSettings } from '../sessions/settings';
 import { jsonBody } from './body';
 import { createRouter, defineRoute } from './openapi';
@@ -24,7 +24,7 @@ export interface OtpRoutesDeps {
   random: RandomBytes;
   settings: OtpSettings;
   /** undefined: one-time codes are off (503 key_unavailable). */
-  secret: Uint8Array | undefined;
+  secret: Uint8Array | OtpKeys | undefined;
   maxBodyBytes: number;
 }
 
@@ -98,7 +98,7 @@ export function otpRoutes(deps: OtpRoutesDeps) {
     if (secret === undefined) throw new HashdError('key_unavailable', OTP_SECRET_MISSING);
     await next();
   };
-  const otpDeps = (c: Context): OtpDeps => ({ otp: repositories(c).otp, clock, random, secret: secret as Uint8Array, settings });
+  const otpDeps = (c: Context): OtpDeps => ({ otp: repositories(c).otp, clock, random, secret: secret as Uint8Array | OtpKeys, settings });
   const middleware = [keyGate, database, jsonBody(maxBodyBytes)];
   return createRouter()
     .openapi({ ...issueCodeRoute, middleware }, async (c) => {

@@ -15,6 +15,7 @@ import type { OtpRepository } from '../db/index';
 import { HashdError } from '../errors';
 import { equalBytes } from '../hashing/compare';
 import { fromHex, toHex } from '../hashing/encoding';
+import { singleOtpKey, type OtpKeys } from './otp-secret';
 import { randomDigits, randomToken } from './random';
 import type { OtpSettings } from './settings';
 
@@ -25,8 +26,11 @@ export interface OtpDeps {
   otp: OtpRepository;
   clock: Clock;
   random: RandomBytes;
-  /** The server secret the codes are MACed with (see otp-secret.ts). */
-  secret: Uint8Array;
+  /**
+   * The server secret the codes are MACed with (see otp-secret.ts): one secret (HASHD_OTP_SECRET,
+   * the dev file), or the ring-derived keys with the key id stored beside each code.
+   */
+  secret: Uint8Array | OtpKeys;
   settings: OtpSettings;
 }
 
@@ -61,7 +65,10 @@ function codeMac(secret: Uint8Array, otpId: string, code: string): Uint8Array {
   return new Uint8Array(mac.buffer, mac.byteOffset, mac.byteLength);
 }
 
+const keysOf = (secret: Uint8Array | OtpKeys): OtpKeys => (secret instanceof Uint8Array ? singleOtpKey(secret) : secret);
+
 export async function issueCode(deps: OtpDeps, tenant: string, input: IssueInput): Promise<IssuedCode> {
+  const { current } = keysOf(deps.secret);
   const otpId = randomToken(deps.random, OTP_ID_BYTES);
   const code = randomDigits(deps.random, input.digits);
   const expiresAt = new Date(deps.clock().getTime() + input.ttlSeconds * 1000);
@@ -69,7 +76,8 @@ export async function issueCode(deps: OtpDeps, tenant: string, input: IssueInput
     userId: input.userId,
     purpose: input.purpose,
     id: otpId,
-    codeMac: toHex(codeMac(deps.secret, otpId, code)),
+    codeMac: toHex(codeMac(current.key, otpId, code)),
+    macKeyId: current.keyId,
     digits: input.digits,
     attempts: deps.settings.attempts,
     expiresAt,
@@ -91,10 +99,16 @@ export async function verifyCode(deps: OtpDeps, tenant: string, input: VerifyInp
   const now = deps.clock();
   const spent = await deps.otp.spendAttempt(tenant, input.otpId, now);
   if (!spent) return { valid: false, attemptsLeft: 0 };
+  const key = keysOf(deps.secret).forKeyId(spent.macKeyId);
+  // Its ring key was removed from HASHD_KEYS (a rotation shorter than a code's life): the code
+  // cannot be checked, which is not a wrong answer.
+  if (key === undefined) {
+    throw new HashdError('key_unavailable', 'this code was issued under a server key that is no longer configured; issue a new code', spent.macKeyId === null ? {} : { details: { keyId: spent.macKeyId } });
+  }
   const stored = fromHex(spent.codeMac);
   // Any string is MACed as given: " 123456", "+123456" or other Unicode digits never equal the
   // ASCII digits that were issued, and each costs an attempt like any wrong code.
-  const macMatches = stored !== null && equalBytes(codeMac(deps.secret, input.otpId, input.code), stored);
+  const macMatches = stored !== null && equalBytes(codeMac(key, input.otpId, input.code), stored);
   const bound = (input.userId === undefined || input.userId === spent.userId) && (input.purpose === undefined || input.purpose === spent.purpose);
   if (!macMatches || !bound) return { valid: false, attemptsLeft: spent.attemptsLeft };
   return { valid: await deps.otp.consume(tenant, input.otpId, now), attemptsLeft: spent.attemptsLeft };

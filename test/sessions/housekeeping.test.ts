@@ -4,6 +4,7 @@
  * settings are validated at start; the OTP server secret comes from HASHD_OTP_SECRET, else (dev
  * mode only) from a file generated once per data directory, never logged.
  */
+import { createHmac, hkdfSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoRandomBytes } from '../../src/clock';
 import { ConfigError, loadConfig, type ServiceConfig } from '../../src/config';
 import { createRepositories, type Database, type Repositories } from '../../src/db/index';
-import { resolveOtpSecret } from '../../src/entry/otp-secret-node';
-import { issueCode } from '../../src/sessions/otp';
-import { otpSecret } from '../../src/sessions/otp-secret';
+import { resolveOtpKeys, resolveOtpSecret } from '../../src/entry/otp-secret-node';
+import { issueCode, verifyCode } from '../../src/sessions/otp';
+import { otpSecret, type OtpKeys } from '../../src/sessions/otp-secret';
+import { and, eq } from 'drizzle-orm';
+import { otpCodes } from '../../src/db/schema-sessions';
 import { purgeExpired } from '../../src/sessions/purge';
 import { createSession } from '../../src/sessions/sessions';
 import { DEFAULT_OTP_SETTINGS, DEFAULT_SESSION_SETTINGS } from '../../src/sessions/settings';
@@ -183,4 +186,106 @@ describe('the OTP server secret', () => {
     expect(resolveOtpSecret(production, memoryLogger(warned))).toBeUndefined();
     expect(warned.join('\n')).toContain('HASHD_OTP_SECRET');
   });
+});
+
+describe('the OTP secret from the HASHD_KEYS ring', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hashd-otp-ring-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const entry = (id: string) => newRingEntry(id, cryptoRandomBytes);
+  const rawKey = (ringEntry: string) => Buffer.from(ringEntry.slice(ringEntry.indexOf(':') + 1), 'base64');
+  /** HKDF-SHA256 as documented for the ring (salt "hashd key ring derive v1", info = purpose), on node:crypto. */
+  const derived = (ringEntry: string) => Buffer.from(hkdfSync('sha256', rawKey(ringEntry), 'hashd key ring derive v1', 'sessions/otp', 32));
+  const load = (env: Record<string, string>) => loadConfig({ env: { HASHD_DATA_DIR: join(dir, 'data'), ...env }, registry });
+  const keysFor = async (env: Record<string, string>, logs: string[] = []) => {
+    const config = load(env);
+    const ring = config.ringKeys ? await createKeyRing(config.ringKeys, cryptoRandomBytes) : undefined;
+    return resolveOtpKeys(config, ring, memoryLogger(logs));
+  };
+
+  it('precedence: HASHD_KEYS, else HASHD_OTP_SECRET, else the dev file; never logged', async () => {
+    const k1 = entry('k1');
+    const otpSecretValue = Buffer.alloc(32, 7).toString('base64');
+    const logs: string[] = [];
+    const ringKeys = await keysFor({ HASHD_KEYS: k1, HASHD_OTP_SECRET: otpSecretValue }, logs);
+    expect(ringKeys?.source).toBe('HASHD_KEYS');
+    expect(ringKeys?.current.keyId).toBe('k1');
+    expect(Buffer.from(ringKeys!.current.key)).toEqual(derived(k1));
+    // HASHD_OTP_SECRET stays a verifier of the codes it MACed (no key id), and MACs no new ones.
+    expect(Buffer.from(ringKeys!.forKeyId(null)!)).toEqual(Buffer.alloc(32, 7));
+    const secretOnly = await keysFor({ HASHD_OTP_SECRET: otpSecretValue }, logs);
+    expect(secretOnly?.source).toBe('HASHD_OTP_SECRET');
+    expect(secretOnly?.current.keyId).toBeNull();
+    expect(Buffer.from(secretOnly!.current.key)).toEqual(Buffer.alloc(32, 7));
+    const dev = await keysFor({}, logs);
+    expect(dev?.source).toBe('dev-generated');
+    expect(Buffer.from(dev!.current.key)).toEqual(readFileSync(join(dir, 'data', 'otp-secret')));
+    const text = logs.join('\n');
+    for (const secret of [derived(k1), rawKey(k1), Buffer.alloc(32, 7), Buffer.from(dev!.current.key)]) {
+      for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(text).not.toContain(secret.toString(encoding));
+    }
+  });
+
+  for (const backend of backends) {
+    describe.skipIf(backend.skipReason !== undefined)(`codes under the ring (${backend.name})`, () => {
+      const clock = manualClock(T0);
+      let database: Database;
+      let repos: Repositories;
+      beforeAll(async () => {
+        database = await openFresh(backend);
+        repos = createRepositories(database, clock.now);
+      });
+      afterAll(async () => {
+        await database?.close();
+        await backend.cleanup();
+      });
+      const stored = async (tenant: string, userId: string) => {
+        const [row] = await database.db.select().from(otpCodes).where(and(eq(otpCodes.tenant, tenant), eq(otpCodes.userId, userId)));
+        return row!;
+      };
+      const deps = (secret: OtpKeys) => ({ otp: repos.otp, clock: clock.now, random: cryptoRandomBytes, secret, settings: { ...DEFAULT_OTP_SETTINGS, issueLimit: 1000 } });
+
+      it('stores HMAC-SHA256(derived key, otpId ‖ code) with the key id, and a code issued before a rotation still verifies', async () => {
+        const k1 = entry('k1');
+        const k2 = entry('k2');
+        const before = (await keysFor({ HASHD_KEYS: k1 }))!;
+        const issued = await issueCode(deps(before), 'acme', { userId: 'u1', purpose: 'login', digits: 6, ttlSeconds: 600 });
+        const row = await stored('acme', 'u1');
+        expect(row.macKeyId).toBe('k1');
+        expect(row.codeMac).toBe(createHmac('sha256', derived(k1)).update(issued.otpId + issued.code, 'utf8').digest('hex'));
+        expect(row.codeMac).not.toContain(issued.code);
+
+        // Rotation: k2 is first now, k1 still listed.
+        clock.set(at(60));
+        const after = (await keysFor({ HASHD_KEYS: `${k2},${k1}` }))!;
+        const fresh = await issueCode(deps(after), 'acme', { userId: 'u2', purpose: 'login', digits: 6, ttlSeconds: 600 });
+        const freshRow = await stored('acme', 'u2');
+        expect(freshRow.macKeyId).toBe('k2');
+        expect(freshRow.codeMac).toBe(createHmac('sha256', derived(k2)).update(fresh.otpId + fresh.code, 'utf8').digest('hex'));
+        expect(await verifyCode(deps(after), 'acme', { otpId: issued.otpId, code: issued.code })).toEqual({ valid: true, attemptsLeft: 4 });
+        expect(await verifyCode(deps(after), 'acme', { otpId: fresh.otpId, code: fresh.code })).toEqual({ valid: true, attemptsLeft: 4 });
+
+        // k1 removed from the ring: its codes cannot be checked (typed key_unavailable, never valid).
+        const k1Code = await issueCode(deps(before), 'acme', { userId: 'u3', purpose: 'login', digits: 6, ttlSeconds: 600 });
+        const only2 = (await keysFor({ HASHD_KEYS: k2 }))!;
+        const refused = verifyCode(deps(only2), 'acme', { otpId: k1Code.otpId, code: k1Code.code });
+        await expect(refused).rejects.toMatchObject({ code: 'key_unavailable', details: { keyId: 'k1' } });
+        await expect(refused).rejects.not.toThrow(k1Code.code);
+      });
+
+      it('a code MACed with HASHD_OTP_SECRET before HASHD_KEYS was configured still verifies', async () => {
+        const otpSecretValue = Buffer.alloc(32, 5).toString('base64');
+        const legacy = (await keysFor({ HASHD_OTP_SECRET: otpSecretValue }))!;
+        const issued = await issueCode(deps(legacy), 'beta', { userId: 'old', purpose: 'reset', digits: 8, ttlSeconds: 600 });
+        const row = await stored('beta', 'old');
+        expect(row.macKeyId).toBeNull();
+        expect(row.codeMac).toBe(createHmac('sha256', Buffer.alloc(32, 5)).update(issued.otpId + issued.code, 'utf8').digest('hex'));
+        const both = (await keysFor({ HASHD_KEYS: entry('k9'), HASHD_OTP_SECRET: otpSecretValue }))!;
+        expect(await verifyCode(deps(both), 'beta', { otpId: issued.otpId, code: issued.code })).toEqual({ valid: true, attemptsLeft: 4 });
+        // Without HASHD_OTP_SECRET any more, such a code cannot be checked.
+        const again = await issueCode(deps(legacy), 'beta', { userId: 'old2', purpose: 'reset', digits: 8, ttlSeconds: 600 });
+        const ringOnly = (await keysFor({ HASHD_KEYS: entry('k9') }))!;
+        await expect(verifyCode(deps(ringOnly), 'beta', { otpId: again.otpId, code: again.code })).rejects.toMatchObject({ code: 'key_unavailable' });
+      });
+    });
+  }
 });

@@ -1,0 +1,1 @@
+ALTER TABLE "otp_codes" ADD COLUMN "mac_key_id" text;
