@@ -38,7 +38,7 @@ import type { SchemeEnv } from '../hashing/scheme';
 import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
 import type { Logger } from '../logger';
 import { createKeyRing } from '../keys/ring';
-import { OTP_SECRET_MISSING } from '../sessions/otp-secret';
+import { OTP_SECRET_MISSING, ringOtpKeys, singleOtpKey } from '../sessions/otp-secret';
 import { guardRepositories, guardRepository } from '../store/guard';
 import { cloudflareClientAddress } from '../throttle/address';
 import { createMemoryThrottleStore } from '../throttle/memory';
@@ -253,7 +253,10 @@ async function build(env: WorkerEnv): Promise<Built> {
   const crypt = new CryptContext({ policy: config.policy, registry, env: schemeEnv, limiter });
   const hyperdrive = hyperdriveOf(env);
   const throttle = workerThrottle(vars, config, hyperdrive !== undefined, logger);
-  if (config.otpSecret === undefined && hyperdrive !== undefined) logger.warn({}, OTP_SECRET_MISSING);
+  // One-time codes: keys derived from HASHD_KEYS when set (HASHD_OTP_SECRET then only verifies
+  // its older codes), else HASHD_OTP_SECRET; a Worker has no data directory for a dev secret.
+  const otpKeys = keyRing !== undefined ? await ringOtpKeys(keyRing, config.otpSecret) : config.otpSecret !== undefined ? singleOtpKey(config.otpSecret) : undefined;
+  if (otpKeys === undefined && hyperdrive !== undefined) logger.warn({}, OTP_SECRET_MISSING);
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
@@ -275,9 +278,9 @@ async function build(env: WorkerEnv): Promise<Built> {
         wrapConcurrency: config.hashConcurrency,
         sessions: config.sessions,
         otp: config.otp,
-        // A Worker has no data directory for a generated dev secret: HASHD_OTP_SECRET or codes are off.
-        otpSecret: config.otpSecret,
+        otpKeys,
         keyRing,
+        totp: config.totp,
       },
     }),
   });

@@ -32,6 +32,7 @@ let workers: Awaited<ReturnType<typeof startWorkers>>;
 let sql: postgres.Sql;
 let call: ReturnType<typeof keyedCaller>;
 let bare: ReturnType<typeof keyedCaller>;
+let secretOnly: ReturnType<typeof keyedCaller>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -43,10 +44,12 @@ beforeAll(async () => {
   };
   workers = await startWorkers({
     edge: { databaseUrl: db.url, vars: { ...common, HASHD_OTP_SECRET: OTP_SECRET.toString('base64'), HASHD_KEYS: newRingEntry('k1', csprng) } },
+    secretOnly: { databaseUrl: db.url, vars: { ...common, HASHD_OTP_SECRET: OTP_SECRET.toString('base64') } },
     bare: { databaseUrl: db.url, vars: common },
   });
   call = keyedCaller((path, init) => fetch(`${workers.url}${path}`, init), KEYS, 'acme');
   bare = keyedCaller(workers.fetchers.bare as Fetcher, KEYS, 'acme');
+  secretOnly = keyedCaller(workers.fetchers.secretOnly as Fetcher, KEYS, 'acme');
 }, 300_000);
 afterAll(async () => {
   await workers?.close();
@@ -121,14 +124,27 @@ describe('one-time codes on the edge', () => {
   const check = async (otpId: string, code: string): Promise<Record<string, unknown>> => (await post('/v1/otp/verify', { otpId, code })).body;
   const wrong = (code: string, n: number): string => ((BigInt(code) + BigInt(n)) % 10n ** BigInt(code.length)).toString().padStart(code.length, '0');
 
-  it('stores only HMAC-SHA256(HASHD_OTP_SECRET, otpId ‖ code); the code verifies once', async () => {
-    const { otpId, code } = await issue('dave');
+  it('stores only HMAC-SHA256(HASHD_OTP_SECRET, otpId ‖ code) without HASHD_KEYS; the code verifies once', async () => {
+    const res = await secretOnly('/v1/otp', { json: { userId: 'dave', purpose: 'login' } });
+    expect(res.status).toBe(201);
+    const { otpId, code } = (await res.json()) as { otpId: string; code: string };
+    secrets.push(code);
     expect(code).toMatch(/^[0-9]{6}$/);
     const rows = JSON.stringify(await sql`select * from otp_codes where tenant = 'acme' and user_id = 'dave'`);
     expect(rows).toContain(createHmac('sha256', OTP_SECRET).update(otpId + code).digest('hex'));
     expect(rows).not.toContain(`"${code}"`);
+    const checkThere = async (c: string): Promise<unknown> => (await secretOnly('/v1/otp/verify', { json: { otpId, code: c } })).json();
+    expect(await checkThere(code)).toEqual({ valid: true, attemptsLeft: 4 });
+    expect(await checkThere(code)).toEqual({ valid: false, attemptsLeft: 0 });
+  });
+
+  it('with HASHD_KEYS set, MACs new codes under the ring (the entry id stored beside), not HASHD_OTP_SECRET', async () => {
+    const { otpId, code } = await issue('dave-ring');
+    const [row] = await sql<{ mac_key_id: string | null }[]>`select mac_key_id from otp_codes where tenant = 'acme' and user_id = 'dave-ring'`;
+    expect(row?.mac_key_id).toBe('k1');
+    const rows = JSON.stringify(await sql`select * from otp_codes where tenant = 'acme' and user_id = 'dave-ring'`);
+    expect(rows).not.toContain(createHmac('sha256', OTP_SECRET).update(otpId + code).digest('hex'));
     expect(await check(otpId, code)).toEqual({ valid: true, attemptsLeft: 4 });
-    expect(await check(otpId, code)).toEqual({ valid: false, attemptsLeft: 0 });
   });
 
   it('takes five wrong answers, counting down, then refuses even the right code', async () => {
