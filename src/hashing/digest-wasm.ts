@@ -479,7 +479,7 @@ function emitMd5Blocks(): Code {
   for (let i = 0; i < 64; i++) {
     const role = (r: number): number => 2 + ((((r - i) % 4) + 4) % 4);
     const [a, b, cc, d] = [role(0), role(1), role(2), role(3)];
-    c.get(a).get(0).mem(OP.i32Load, 4 * word(i)).op(OP.i32Add).i32(T[i] as number).op(OP.i32Add);
+    c.get(a).i32(T[i] as number).op(OP.i32Add).get(0).mem(OP.i32Load, 4 * word(i)).op(OP.i32Add);
     const round = Math.floor(i / 16);
     if (round === 0) c.get(d).get(b).get(cc).get(d).op(OP.i32Xor).op(OP.i32And).op(OP.i32Xor).op(OP.i32Add); // d ^ (b & (c ^ d))
     else if (round === 1) c.get(cc).get(d).i32(-1).op(OP.i32Xor).op(OP.i32And).op(OP.i32Add).get(b).get(d).op(OP.i32And).op(OP.i32Add); // (c & ~d) + (b & d)
