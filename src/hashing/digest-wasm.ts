@@ -69,7 +69,7 @@ const DATA_START = 1024;
 
 // --- A minimal WebAssembly binary emitter: just the opcodes this module uses. ---
 
-const OP = {
+export const OP = {
   block: 0x02,
   loop: 0x03,
   br: 0x0c,
@@ -108,7 +108,7 @@ const OP = {
   i64Rotr: 0x8a,
 } as const;
 
-const I32 = 0x7f;
+export const I32 = 0x7f;
 const I64 = 0x7e;
 const V128 = 0x7b;
 
@@ -132,7 +132,7 @@ const SIMD = {
 const SWAP64_LANES = [7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8];
 const SWAP32_LANES = [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12];
 
-function uleb(value: number): number[] {
+export function uleb(value: number): number[] {
   const out: number[] = [];
   let v = value >>> 0;
   do {
@@ -161,7 +161,7 @@ function signed64(value: bigint): bigint {
   return BigInt.asIntN(64, value);
 }
 
-class Code {
+export class Code {
   readonly bytes: number[] = [];
   op(...bytes: number[]): this {
     this.bytes.push(...bytes);
@@ -593,15 +593,15 @@ function emitCopy(l: Layout, direction: 'read' | 'write'): Code {
   return c;
 }
 
-function section(id: number, payload: number[]): number[] {
+export function section(id: number, payload: number[]): number[] {
   return [id, ...uleb(payload.length), ...payload];
 }
 
-function vector(items: number[][]): number[] {
+export function vector(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
-function name(text: string): number[] {
+export function name(text: string): number[] {
   const bytes = [...new TextEncoder().encode(text)];
   return [...uleb(bytes.length), ...bytes];
 }
