@@ -38,7 +38,7 @@ import { userRoutes } from './routes/users';
 import type { LoginTimes } from './store/login';
 import type { ClientAddress } from './throttle/address';
 import { createMemoryThrottleStore } from './throttle/memory';
-import { createThrottle, type Throttle } from './throttle/throttle';
+import { createThrottle, refusalReason, type Throttle } from './throttle/throttle';
 
 export const VERSION = '0.1.0';
 
@@ -95,6 +95,8 @@ export interface RequestRecord {
   seconds: number;
   /** The error code of an error response. */
   error?: string;
+  /** Which limit refused a 429 `rate_limited` (throttle/throttle.ts RefusalReason); never a key or an id. */
+  refusal?: string;
 }
 
 /** The metrics seam: the app reports requests and serves the exposition, nothing more. */
@@ -223,7 +225,8 @@ export function createApp(deps: AppDeps): AppType {
     if (tenant) fields.tenant = tenant;
     const code = c.res.headers.get('x-hashd-error');
     if (code) fields.error = code;
-    metrics?.request({ method: c.req.method, route, status: c.res.status, seconds, ...(code && { error: code }) });
+    const refusal = code === 'rate_limited' ? c.get('refusal') : undefined;
+    metrics?.request({ method: c.req.method, route, status: c.res.status, seconds, ...(code && { error: code }), ...(refusal !== undefined && { refusal }) });
     if (c.res.status >= 500) logger.error(fields, 'request');
     else logger.info(fields, 'request');
   });
@@ -279,6 +282,7 @@ export function createApp(deps: AppDeps): AppType {
   const respond = (c: Context, error: HashdError): Response => {
     if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
     c.header('x-hashd-error', error.code);
+    if (error.code === 'rate_limited') c.set('refusal', refusalReason(error) ?? 'unknown');
     return c.json(error.toJSON(), error.status as 400);
   };
 
