@@ -15,7 +15,8 @@ import { cannon, fmt, pct, ROOT, startService, throughput } from './lib';
 
 const ADMIN_URL = process.env.HASHD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+/** Runs `fn` with the URL of a PostgreSQL database created for it, dropped afterwards. */
+export async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   const name = `hashd_bench_${randomBytes(5).toString('hex')}`;
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database ${name}`);
@@ -107,7 +108,7 @@ export async function storeBench(options: { seconds: number; importRows: number;
       lines.push(
         '## Store: login vs verify',
         '',
-        `The same argon2id hash (m=19456 t=2 p=1), over HTTP against PostgreSQL, autocannon with ${cores * 4} connections for ${options.seconds} s. Login reads the row, verifies, and records the login time. Target: login ≥ 90% of verify.`,
+        `The same argon2id hash (m=19456 t=2 p=1), over HTTP against PostgreSQL, autocannon with ${cores * 4} connections for ${options.seconds} s. Login reads the row, verifies, and records the login time. Target: login ≥ 95% of verify.`,
         '',
         '| endpoint | req/s | p50 ms | p99 ms | non-2xx |',
         '| --- | ---: | ---: | ---: | ---: |',
@@ -127,7 +128,7 @@ export async function storeBench(options: { seconds: number; importRows: number;
       lines.push(
         '## Store: wrap-upgrade (`hashd wrap`)',
         '',
-        `${options.wrapRows.toLocaleString('en')} weak rows (raw md5, md5_crypt) in PostgreSQL wrapped into argon2id (m=19456 t=2 p=1) by the CLI with ${cores} hashes at once, against raw @node-rs/argon2 hashes/s with ${cores} in flight. Target: wrap ≥ 90% of raw.`,
+        `${options.wrapRows.toLocaleString('en')} weak rows (raw md5, md5_crypt) in PostgreSQL wrapped into argon2id (m=19456 t=2 p=1) by the CLI with ${cores} hashes at once, against raw @node-rs/argon2 hashes/s with ${cores} in flight. Target: wrap ≥ 95% of raw.`,
         '',
         '| measure | value |',
         '| --- | ---: |',

@@ -35,9 +35,10 @@ import { otpRoutes } from './routes/otp';
 import { sessionRoutes } from './routes/sessions';
 import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
+import type { LoginTimes } from './store/login';
 import type { ClientAddress } from './throttle/address';
 import { createMemoryThrottleStore } from './throttle/memory';
-import { createThrottle, type Throttle } from './throttle/throttle';
+import { createThrottle, refusalReason, type Throttle } from './throttle/throttle';
 
 export const VERSION = '0.1.0';
 
@@ -94,6 +95,8 @@ export interface RequestRecord {
   seconds: number;
   /** The error code of an error response. */
   error?: string;
+  /** Which limit refused a 429 `rate_limited` (throttle/throttle.ts RefusalReason); never a key or an id. */
+  refusal?: string;
 }
 
 /** The metrics seam: the app reports requests and serves the exposition, nothing more. */
@@ -145,6 +148,12 @@ export interface DataDeps {
   keyRing?: KeyRing | undefined;
   /** TOTP pending enrolment lifetime (default: DEFAULT_TOTP_SETTINGS). */
   totp?: TotpSettings;
+  /**
+   * Batched last-login writes (store/login.ts createLoginTimes) for an entry whose database
+   * outlives a request (Node). Unset (a Worker, whose client is per request): each valid login
+   * writes its time before answering.
+   */
+  loginTimes?: LoginTimes;
 }
 
 /** The codes Hono's own exceptions stand for (a safety net: hashd's middleware answers first). */
@@ -216,7 +225,8 @@ export function createApp(deps: AppDeps): AppType {
     if (tenant) fields.tenant = tenant;
     const code = c.res.headers.get('x-hashd-error');
     if (code) fields.error = code;
-    metrics?.request({ method: c.req.method, route, status: c.res.status, seconds, ...(code && { error: code }) });
+    const refusal = code === 'rate_limited' ? c.get('refusal') : undefined;
+    metrics?.request({ method: c.req.method, route, status: c.res.status, seconds, ...(code && { error: code }), ...(refusal !== undefined && { refusal }) });
     if (c.res.status >= 500) logger.error(fields, 'request');
     else logger.info(fields, 'request');
   });
@@ -249,7 +259,7 @@ export function createApp(deps: AppDeps): AppType {
     };
     const common = { repositories, crypt: deps.crypt };
     const sessionSettings = data.sessions ?? DEFAULT_SESSION_SETTINGS;
-    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, clock, random, sessionSettings, logger, throttle, clientAddress: deps.clientAddress }));
+    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, clock, random, sessionSettings, logger, throttle, clientAddress: deps.clientAddress, loginTimes: data.loginTimes }));
     v1.route('/', sessionRoutes({ repositories, clock, random, settings: sessionSettings, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', otpRoutes({ repositories, clock, random, settings: data.otp ?? DEFAULT_OTP_SETTINGS, secret: data.otpKeys ?? data.otpSecret, maxBodyBytes: deps.maxBodyBytes, throttle, clientAddress: deps.clientAddress }));
     v1.route('/', transferRoutes(common));
@@ -272,6 +282,7 @@ export function createApp(deps: AppDeps): AppType {
   const respond = (c: Context, error: HashdError): Response => {
     if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
     c.header('x-hashd-error', error.code);
+    if (error.code === 'rate_limited') c.set('refusal', refusalReason(error) ?? 'unknown');
     return c.json(error.toJSON(), error.status as 400);
   };
 

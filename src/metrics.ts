@@ -6,9 +6,11 @@
  * (`/v1/users/{userId}/password`, never the path), HTTP methods and statuses, scheme names, error
  * codes and fixed sources. A request that matched no route is counted under `route="unmatched"`.
  *
- * Throttled requests are counted from the responses (every 429 `rate_limited`, by route), so the
- * throttling feature needs no call of its own; `HashdMetrics.throttled` is exported for work
- * that is refused outside a request.
+ * Throttled requests are counted from the responses (every 429 `rate_limited`, by route and by
+ * the limit that refused it: `reason` is one of REFUSAL_REASONS, anything else counts as
+ * `unknown`), and so are the 503 `throttle_unavailable` answers (the limiter's store could not
+ * answer), so the throttling feature needs no call of its own; `HashdMetrics.throttled` is
+ * exported for work that is refused outside a request.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppMetrics, RequestRecord } from './app';
@@ -16,6 +18,7 @@ import type { Repositories } from './db/index';
 import type { CryptContext } from './hashing/crypt-context';
 import type { LimiterStats } from './hashing/limiter';
 import { TIMELINE_STAGES, type TimelineSummary } from './hashing/timeline';
+import type { RefusalReason } from './throttle/throttle';
 
 export interface MetricsOptions {
   /** The hashing limiter's snapshot (queue depth, slots in use, refusals), read at scrape time. */
@@ -30,8 +33,10 @@ export interface MetricsOptions {
 
 export interface HashdMetrics extends AppMetrics {
   readonly registry: Registry;
-  /** Requests refused by throttling (429 rate_limited), by route template. */
-  readonly throttled: Counter<'route'>;
+  /** Requests refused by throttling (429 rate_limited), by route template and refusing limit. */
+  readonly throttled: Counter<'route' | 'reason'>;
+  /** Secret checks answered 503 throttle_unavailable (the limiter's store could not answer), by route template. */
+  readonly throttleUnavailable: Counter<'route'>;
   /** 503 `overloaded`, counted by the app's responses and by the server's early refusals (overload-node.ts). */
   readonly overloaded: Counter;
   /** Hash upgrades written, by source (`login_upgrade`, `wrap`). */
@@ -42,6 +47,14 @@ export interface HashdMetrics extends AppMetrics {
   instrumentCrypt(crypt: CryptContext): void;
   /** Counts upgrades (successful compare-and-swap writes) and repository calls in flight. */
   instrumentRepositories(repositories: Repositories): Repositories;
+}
+
+/** The values of the `reason` label of hashd_throttled_requests_total (throttle/throttle.ts RefusalReason). */
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['account', 'address', 'issuance', 'enrolment', 'unknown'];
+
+/** A bounded label: a reason outside the list is `unknown`, whatever a store or route passed. */
+function refusalLabel(reason: string | undefined): RefusalReason {
+  return REFUSAL_REASONS.find((r) => r === reason) ?? 'unknown';
 }
 
 /** Seconds, from a cheap bcrypt/legacy verify to an expensive argon2id. */
@@ -78,7 +91,13 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
   });
   const throttled = new Counter({
     name: 'hashd_throttled_requests_total',
-    help: 'Requests refused by throttling (429 rate_limited), by route template',
+    help: 'Requests refused by throttling (429 rate_limited), by route template and the limit that refused (account, address, issuance, enrolment, unknown)',
+    labelNames: ['route', 'reason'] as const,
+    registers: [registry],
+  });
+  const throttleUnavailable = new Counter({
+    name: 'hashd_throttle_unavailable_total',
+    help: "Secret checks answered 503 throttle_unavailable because the attempt limiter's store (Redis, the database) could not answer, by route template",
     labelNames: ['route'] as const,
     registers: [registry],
   });
@@ -186,6 +205,7 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
     registry,
     overloaded,
     throttled,
+    throttleUnavailable,
     upgrades,
     hashDuration,
     verifyDuration,
@@ -196,7 +216,8 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
       if (record.error !== undefined) {
         errors.inc({ code: record.error });
         if (record.error === 'overloaded') overloaded.inc();
-        if (record.error === 'rate_limited') throttled.inc({ route: record.route });
+        if (record.error === 'rate_limited') throttled.inc({ route: record.route, reason: refusalLabel(record.refusal) });
+        if (record.error === 'throttle_unavailable') throttleUnavailable.inc({ route: record.route });
       }
     },
     async render() {

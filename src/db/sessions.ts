@@ -8,8 +8,9 @@
  * UPDATE that cannot bring a deleted row back.
  */
 
-import { and, asc, count, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
+import { createReadBatcher } from './batch.ts';
 import { type Database, queryRows } from './database.ts';
 import { type SessionRow, sessions } from './schema-sessions.ts';
 
@@ -52,6 +53,27 @@ export function createSessionRepository(database: Database, clock: Clock): Sessi
     .where(and(eq(sessions.tenant, sql.placeholder('tenant')), eq(sessions.id, sql.placeholder('id'))))
     .limit(1)
     .prepare('hashd_session_get');
+  // Verifies arriving in one turn of the event loop share one read (db/batch.ts): one statement
+  // per tenant in the batch, by primary key.
+  const reads = createReadBatcher<{ tenant: string; id: string }, SessionRow>({
+    keyOf: ({ tenant, id }) => `${tenant.length}:${tenant}${id}`,
+    async loadMany(keys) {
+      const found = new Map<string, SessionRow>();
+      const put = (row: SessionRow) => found.set(`${row.tenant.length}:${row.tenant}${row.id}`, row);
+      if (keys.length === 1) {
+        const [{ tenant, id }] = keys as [{ tenant: string; id: string }];
+        for (const row of await getById.execute({ tenant, id })) put(row as SessionRow);
+        return found;
+      }
+      const byTenant = new Map<string, string[]>();
+      for (const { tenant, id } of keys) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), id]);
+      const results = await Promise.all(
+        [...byTenant].map(([tenant, ids]) => db.select().from(sessions).where(and(eq(sessions.tenant, tenant), inArray(sessions.id, ids)))),
+      );
+      for (const rows of results) for (const row of rows) put(row);
+      return found;
+    },
+  });
   const alive = (now: Date) => and(gt(sessions.expiresAt, now), or(isNull(sessions.idleExpiresAt), gt(sessions.idleExpiresAt, now)));
 
   return {
@@ -65,9 +87,8 @@ export function createSessionRepository(database: Database, clock: Clock): Sessi
       return row as SessionRow;
     },
 
-    async get(tenant, id) {
-      const [row] = await getById.execute({ tenant, id });
-      return row as SessionRow | undefined;
+    get(tenant, id) {
+      return reads.load({ tenant, id });
     },
 
     async touch(tenant, id, now, minIntervalMs) {

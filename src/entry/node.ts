@@ -28,6 +28,7 @@ import { isHashingRequest, withEarlyRefusal, type ServerLimits } from './overloa
 import type { Timeline } from '../hashing/timeline';
 import { buildNodeCore, keepsLegacyThreads, type NodeCore } from './runtime-node';
 import { watchWrapLeases } from '../store/wrap-lease';
+import { createLoginTimes } from '../store/login';
 import { stopWrapsAtBatchBoundary } from '../store/wrap';
 
 /**
@@ -122,6 +123,9 @@ async function start(): Promise<void> {
     if (view === undefined) instrumented.set(repos, (view = metrics.instrumentRepositories(repos)));
     return view;
   };
+  // Valid logins answer without waiting for their last-login write; the times are written in
+  // batches (store/login.ts), and flushed on shutdown.
+  const loginTimes = createLoginTimes({ write: (logins) => repositories().credentials.touchLogins(logins), logger });
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
@@ -139,6 +143,7 @@ async function start(): Promise<void> {
       otpKeys: await resolveOtpKeys(config, keyRing, logger),
       keyRing,
       totp: config.totp,
+      loginTimes,
     },
     metrics,
     docsAsset: swaggerUiAsset,
@@ -248,7 +253,7 @@ async function start(): Promise<void> {
     });
     server.close(() => {
       void wraps
-        .then(() => Promise.allSettled([throttle.close(), core.pool.close()]))
+        .then(() => Promise.allSettled([loginTimes.flush(), throttle.close(), core.pool.close()]))
         .then(() => db.close())
         .finally(() => {
           logger.info({}, 'stopped');

@@ -15,8 +15,12 @@ import type { AuthVariables } from './auth';
 import { validationError } from './body';
 import { errorResponse } from './schemas';
 
-/** `requestId`: the request's id (X-Request-Id when well-formed, else a new one), set first. */
-export type RouterEnv = { Variables: AuthVariables & { requestId: string } };
+/**
+ * `requestId`: the request's id (X-Request-Id when well-formed, else a new one), set first.
+ * `refusal`: which limit refused a 429 `rate_limited` (account, address, issuance…), set by the
+ * error handler for the metrics only; never sent to the caller.
+ */
+export type RouterEnv = { Variables: AuthVariables & { requestId: string; refusal: string | undefined } };
 
 /** A sub-app whose validation failures are hashd's typed errors (see defaultHook). */
 export function createRouter(): OpenAPIHono<RouterEnv> {

@@ -289,6 +289,26 @@ for (const backend of backends) {
       expect(acme.activeSessions).toBeGreaterThan(1);
     });
 
+    it('verifies sent together (read in one batched statement) each get their own answer', async () => {
+      clock.set(T0);
+      const acme = await Promise.all(Array.from({ length: 12 }, (_, i) => create({ userId: `batch-${i}`, metadata: { i } })));
+      const beta = await Promise.all(Array.from({ length: 4 }, (_, i) => create({ userId: `batch-${i}` }, 'beta')));
+      const revoked = acme[11] as Created;
+      expect((await s.call(`/v1/sessions/${revoked.sessionId}`, { method: 'DELETE' })).status).toBe(204);
+      const forged = (c: Created) => `${c.sessionId}.${'A'.repeat(32)}`;
+      const asked: [string, 'acme' | 'beta', Record<string, unknown>][] = [
+        ...acme.slice(0, 11).map((c, i): [string, 'acme', Record<string, unknown>] => [c.token, 'acme', { valid: true, userId: `batch-${i}`, metadata: { i } }]),
+        [(acme[0] as Created).token, 'acme', { valid: true, userId: 'batch-0' }],
+        [forged(acme[1] as Created), 'acme', { valid: false }],
+        [revoked.token, 'acme', { valid: false }],
+        ...beta.map((c): [string, 'acme', Record<string, unknown>] => [c.token, 'acme', { valid: false }]),
+        ...beta.map((c, i): [string, 'beta', Record<string, unknown>] => [c.token, 'beta', { valid: true, userId: `batch-${i}` }]),
+        [(acme[2] as Created).token, 'beta', { valid: false }],
+      ];
+      const answers = await Promise.all(asked.map(([token, tenant]) => verify(token, tenant)));
+      answers.forEach((answer, i) => expect(answer).toMatchObject((asked[i] as [string, string, Record<string, unknown>])[2]));
+    });
+
     it('GET /v1/admin/sessions/stats needs the admin scope; sessions need only a service key', async () => {
       clock.set(T0);
       const res = await s.call('/v1/admin/sessions/stats', { tenant: 'acmeService' });
