@@ -15,7 +15,8 @@ import { cannon, fmt, pct, ROOT, startService, throughput } from './lib';
 
 const ADMIN_URL = process.env.HASHD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+/** Runs `fn` with the URL of a PostgreSQL database created for it, dropped afterwards. */
+export async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   const name = `hashd_bench_${randomBytes(5).toString('hex')}`;
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database ${name}`);

@@ -50,7 +50,7 @@ export interface HashdMetrics extends AppMetrics {
 }
 
 /** The values of the `reason` label of hashd_throttled_requests_total (throttle/throttle.ts RefusalReason). */
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['account', 'address', 'issuance', 'unknown'];
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['account', 'address', 'issuance', 'enrolment', 'unknown'];
 
 /** A bounded label: a reason outside the list is `unknown`, whatever a store or route passed. */
 function refusalLabel(reason: string | undefined): RefusalReason {
@@ -91,7 +91,7 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
   });
   const throttled = new Counter({
     name: 'hashd_throttled_requests_total',
-    help: 'Requests refused by throttling (429 rate_limited), by route template and the limit that refused (account, address, issuance, unknown)',
+    help: 'Requests refused by throttling (429 rate_limited), by route template and the limit that refused (account, address, issuance, enrolment, unknown)',
     labelNames: ['route', 'reason'] as const,
     registers: [registry],
   });

@@ -69,7 +69,7 @@ const DATA_START = 1024;
 
 // --- A minimal WebAssembly binary emitter: just the opcodes this module uses. ---
 
-const OP = {
+export const OP = {
   block: 0x02,
   loop: 0x03,
   br: 0x0c,
@@ -108,7 +108,7 @@ const OP = {
   i64Rotr: 0x8a,
 } as const;
 
-const I32 = 0x7f;
+export const I32 = 0x7f;
 const I64 = 0x7e;
 const V128 = 0x7b;
 
@@ -132,7 +132,7 @@ const SIMD = {
 const SWAP64_LANES = [7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8];
 const SWAP32_LANES = [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12];
 
-function uleb(value: number): number[] {
+export function uleb(value: number): number[] {
   const out: number[] = [];
   let v = value >>> 0;
   do {
@@ -161,7 +161,7 @@ function signed64(value: bigint): bigint {
   return BigInt.asIntN(64, value);
 }
 
-class Code {
+export class Code {
   readonly bytes: number[] = [];
   op(...bytes: number[]): this {
     this.bytes.push(...bytes);
@@ -466,6 +466,12 @@ function emitMd5Blocks(): Code {
   };
   // The message words are read from memory at each use (MD5 reads each one four times): held in
   // 16 locals next to the 4 working variables they outnumber the machine's registers and spill.
+  //
+  // MD5 is latency-bound (each step needs the previous step's result b), so every step sums what
+  // does not depend on b first, a + X[k] + T[i] (and the part of the round function without b),
+  // and b's part last: b's path through a step is then its round function's one or two
+  // operations, one add, the rotation and the add of b. Round 2's G(b, c, d) = (b & d) | (c & ~d)
+  // is written (c & ~d) + (b & d), as the two terms share no bit, so b meets one AND and one add.
   c.op(1, ...uleb(4), I32);
   c.op(OP.block, 0x40).op(OP.loop, 0x40);
   c.get(1).op(OP.i32Eqz).op(OP.brIf, 1);
@@ -473,13 +479,12 @@ function emitMd5Blocks(): Code {
   for (let i = 0; i < 64; i++) {
     const role = (r: number): number => 2 + ((((r - i) % 4) + 4) % 4);
     const [a, b, cc, d] = [role(0), role(1), role(2), role(3)];
-    c.get(a);
+    c.get(a).i32(T[i] as number).op(OP.i32Add).get(0).mem(OP.i32Load, 4 * word(i)).op(OP.i32Add);
     const round = Math.floor(i / 16);
-    if (round === 0) c.get(d).get(b).get(cc).get(d).op(OP.i32Xor).op(OP.i32And).op(OP.i32Xor); // d ^ (b & (c ^ d))
-    else if (round === 1) c.get(cc).get(d).get(b).get(cc).op(OP.i32Xor).op(OP.i32And).op(OP.i32Xor); // c ^ (d & (b ^ c))
-    else if (round === 2) c.get(b).get(cc).op(OP.i32Xor).get(d).op(OP.i32Xor); // b ^ c ^ d
-    else c.get(cc).get(b).get(d).i32(-1).op(OP.i32Xor).op(OP.i32Or).op(OP.i32Xor); // c ^ (b | ~d)
-    c.op(OP.i32Add).get(0).mem(OP.i32Load, 4 * word(i)).op(OP.i32Add).i32(T[i] as number).op(OP.i32Add);
+    if (round === 0) c.get(d).get(b).get(cc).get(d).op(OP.i32Xor).op(OP.i32And).op(OP.i32Xor).op(OP.i32Add); // d ^ (b & (c ^ d))
+    else if (round === 1) c.get(cc).get(d).i32(-1).op(OP.i32Xor).op(OP.i32And).op(OP.i32Add).get(b).get(d).op(OP.i32And).op(OP.i32Add); // (c & ~d) + (b & d)
+    else if (round === 2) c.get(b).get(cc).get(d).op(OP.i32Xor).op(OP.i32Xor).op(OP.i32Add); // b ^ (c ^ d)
+    else c.get(cc).get(b).get(d).i32(-1).op(OP.i32Xor).op(OP.i32Or).op(OP.i32Xor).op(OP.i32Add); // c ^ (b | ~d)
     c.i32(shifts[round * 4 + (i % 4)] as number).op(OP.i32Rotl).get(b).op(OP.i32Add).set(a);
   }
   for (let i = 0; i < 4; i++) c.i32(0).i32(0).mem(OP.i32Load, STATE_MD5 + 4 * i).get(2 + i).op(OP.i32Add).mem(OP.i32Store, STATE_MD5 + 4 * i);
@@ -588,15 +593,15 @@ function emitCopy(l: Layout, direction: 'read' | 'write'): Code {
   return c;
 }
 
-function section(id: number, payload: number[]): number[] {
+export function section(id: number, payload: number[]): number[] {
   return [id, ...uleb(payload.length), ...payload];
 }
 
-function vector(items: number[][]): number[] {
+export function vector(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
-function name(text: string): number[] {
+export function name(text: string): number[] {
   const bytes = [...new TextEncoder().encode(text)];
   return [...uleb(bytes.length), ...bytes];
 }
