@@ -36,7 +36,8 @@ interface CliRun {
   seconds: number;
 }
 
-function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
+/** Runs the `hashd` CLI with extra environment; rejects when it exits non-zero. */
+export function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${ROOT}bin/hashd.cjs`, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -48,7 +49,8 @@ function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
   });
 }
 
-function writeDump(path: string, rows: number, prefix: string): void {
+/** An NDJSON dump of `rows` weak hashes (three raw md5 to one md5_crypt), user ids `<prefix><n>`. */
+export function writeDump(path: string, rows: number, prefix: string): void {
   const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
   const lines: string[] = [];
   for (let i = 0; i < rows; i++) lines.push(JSON.stringify({ userId: `${prefix}${i}`, hash: i % 4 === 3 ? '$1$38652870$DUjsu4TTlTsOe/xxZ05uf/' : md5(`pw-${i}`) }));
