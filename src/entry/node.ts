@@ -167,14 +167,7 @@ async function start(): Promise<void> {
   const limits: ServerLimits = config.server;
   // A hashing request the limiter could not take is refused before its body is read (overload-node.ts).
   const listener = withEarlyRefusal(getRequestListener(timedFetch(app.fetch, core.timeline), { hostname: config.host }), {
-    full: () => {
-      try {
-        crypt.assertCapacity();
-        return false;
-      } catch {
-        return true;
-      }
-    },
+    full: () => crypt.refuseIfFull(),
     onRefused: () => metrics.overloaded.inc(),
   });
   const httpOptions = {
