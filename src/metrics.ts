@@ -249,8 +249,13 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
         if (swapped) upgrades.inc({ source: input.source });
         return swapped;
       };
+      const compareAndSwapMany: typeof credentials.compareAndSwapMany = async (tenant, rows, input) => {
+        const swapped = await credentials.compareAndSwapMany(tenant, rows, input);
+        if (swapped.size > 0) upgrades.inc({ source: input.source }, swapped.size);
+        return swapped;
+      };
       const out: Record<string, unknown> = {};
-      for (const [name, repo] of Object.entries(repositories)) out[name] = track(repo as object, name === 'credentials' ? { compareAndSwap } : {});
+      for (const [name, repo] of Object.entries(repositories)) out[name] = track(repo as object, name === 'credentials' ? { compareAndSwap, compareAndSwapMany } : {});
       return out as unknown as Repositories;
     },
   };

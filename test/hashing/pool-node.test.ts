@@ -83,3 +83,27 @@ describe('legacy-verify pool', () => {
     expect(limiter.stats()).toMatchObject({ running: 0, completed: 3 });
   });
 });
+
+describe('legacy-verify pool with an idle timeout', () => {
+  it('starts no thread before the first verify, verifies on a thread, and ends its threads once idle', { timeout: 30_000 }, async () => {
+    const idle = createVerifyPool({ threads: 2, idleTimeoutMs: 200 });
+    try {
+      expect(idle.threadIds()).toEqual([]);
+      const md5 = vectors.find((v) => v.scheme === 'md5_crypt') as Vector;
+      const result = await idle.run(task(md5));
+      expect(result.valid).toBe(true);
+      expect(result.threadId).not.toBe(0);
+      // Polled, not timed: the thread ends some time after 200 ms without work.
+      for (let i = 0; i < 200 && idle.threadIds().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(idle.threadIds()).toEqual([]);
+      // The next verify starts a thread again.
+      await expect(idle.run(task(md5, 'wrong'))).resolves.toMatchObject({ valid: false });
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('refuses an idle timeout that is not a positive integer', () => {
+    expect(() => createVerifyPool({ threads: 1, idleTimeoutMs: 0 })).toThrow(RangeError);
+  });
+});
