@@ -2,10 +2,13 @@
  * Core benchmarks (issue: CryptContext service): raw @node-rs hashing in-process against the same
  * work over HTTP, /healthz throughput, and an overload run with 1,000 connections.
  */
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import { cannon, coreShare, cpuSecondsOf, fmt, load, memoryOf, pct, scrapeTimeline, startService, threadTimes, throughput, timedThroughput, timesSince, type SchedTime } from './lib';
+import { cli, withDatabase, writeDump } from './store';
 
 export interface CoreOptions {
   seconds: number;
@@ -61,6 +64,7 @@ export async function coreBench(options: CoreOptions): Promise<string> {
 
   // 3. Overload: 800 connections at once on /v1/hash (its own function below).
   lines.push(await overloadBench({ seconds: options.overloadSeconds, connections: 800, rawHash }));
+  lines.push(await overloadWrapBench({ seconds: options.overloadSeconds, connections: 800, rawHash, weakRows: 20_000 }));
   return lines.join('\n');
 }
 
@@ -154,6 +158,11 @@ export interface OverloadOptions {
   env?: Record<string, string>;
   /** Probe /healthz this often, ms (default 20). */
   probeEveryMs?: number;
+  /** Background work started in the service right before the load and reported on right after it. */
+  background?: {
+    start(serviceUrl: string): Promise<void>;
+    report(serviceUrl: string): Promise<string>;
+  };
 }
 
 export interface OverloadResult {
@@ -165,6 +174,8 @@ export interface OverloadResult {
   serviceCpu: number;
   rssBeforeMiB: number;
   rssPeakMiB: number;
+  /** What `background.report` said after the load. */
+  background?: string;
 }
 
 /**
@@ -175,6 +186,7 @@ export interface OverloadResult {
 export async function overloadRun(options: OverloadOptions): Promise<OverloadResult> {
   const service = await startService(options.env ?? {});
   const before = memoryOf(service.pid);
+  await options.background?.start(service.url);
   const cpu0 = cpuSecondsOf(service.pid);
   const probes: number[] = [];
   let probing = true;
@@ -198,6 +210,7 @@ export async function overloadRun(options: OverloadOptions): Promise<OverloadRes
   await prober;
   const serviceCpu = (cpuSecondsOf(service.pid) - cpu0) / wall;
   const after = memoryOf(service.pid);
+  const background = await options.background?.report(service.url);
   await service.stop();
   probes.sort((a, b) => a - b);
   const q = (p: number): number => probes[Math.min(probes.length - 1, Math.max(0, Math.ceil((p / 100) * probes.length) - 1))] ?? NaN;
@@ -210,6 +223,7 @@ export async function overloadRun(options: OverloadOptions): Promise<OverloadRes
     serviceCpu,
     rssBeforeMiB: before.rssMiB,
     rssPeakMiB: after.peakMiB,
+    ...(background !== undefined && { background }),
   };
 }
 
@@ -241,4 +255,81 @@ export async function overloadBench(options: Omit<OverloadOptions, 'env'>): Prom
     row('service RSS before / peak', (r) => `${fmt(r.rssBeforeMiB)} / ${fmt(r.rssPeakMiB)} MiB`),
     '',
   ].join('\n');
+}
+
+interface WrapStatusBody {
+  state: string;
+  processed: number;
+  total: number;
+}
+
+/**
+ * The overload run repeated with a wrap job running in the service (issue #8, one hashing
+ * budget): both runs against one PostgreSQL database holding `weakRows` weak hashes, the first
+ * without a job, the second with `POST /v1/admin/wrap` started right before the burst. The job's
+ * hashes go through the same limiter at background priority, so they only take the slots requests
+ * leave: request throughput and /healthz latency should stay within 10% of the run without it.
+ */
+export async function overloadWrapBench(options: Omit<OverloadOptions, 'env' | 'background'> & { weakRows: number }): Promise<string> {
+  const cores = availableParallelism();
+  const dir = mkdtempSync(join(tmpdir(), 'hashd-bench-wrap-'));
+  try {
+    return await withDatabase(async (url) => {
+      const env = { DATABASE_URL: url };
+      const dump = join(dir, 'weak.ndjson');
+      writeDump(dump, options.weakRows, 'weak-');
+      await cli(['migrate'], env);
+      await cli(['import', dump], env);
+      process.stderr.write(`core: overload on PostgreSQL, ${options.connections} connections, no wrap job\n`);
+      const without = await overloadRun({ ...options, env });
+      let startedAt = 0;
+      const wrapJob = {
+        async start(serviceUrl: string): Promise<void> {
+          const res = await fetch(`${serviceUrl}/v1/admin/wrap`, { method: 'POST' });
+          if (res.status !== 202) throw new Error(`POST /v1/admin/wrap answered ${res.status}: ${await res.text()}`);
+          startedAt = ((await res.json()) as WrapStatusBody).processed;
+        },
+        async report(serviceUrl: string): Promise<string> {
+          const status = (await (await fetch(`${serviceUrl}/v1/admin/wrap`)).json()) as WrapStatusBody;
+          // A job that ended before the burst did would leave part of the run without it.
+          const lasted = status.state === 'running' ? 'still running at the end' : `⚠ ${status.state} before the end`;
+          return `${(status.processed - startedAt).toLocaleString('en')} of ${status.total.toLocaleString('en')} rows, ${lasted}`;
+        },
+      };
+      process.stderr.write(`core: overload on PostgreSQL, ${options.connections} connections, with a wrap job\n`);
+      const withJob = await overloadRun({ ...options, env, background: wrapJob });
+      const runs = [without, withJob];
+      const ratio = (pick: (r: OverloadResult) => number): string => {
+        const a = pick(without);
+        const b = pick(withJob);
+        return Number.isFinite(a) && Number.isFinite(b) && a > 0 ? pct(b / a) : 'n/a';
+      };
+      const row = (name: string, cell: (r: OverloadResult) => string, change = ''): string => `| ${name} | ${runs.map(cell).join(' | ')} | ${change} |`;
+      const okRate = (r: OverloadResult): number => r.ok?.perSecond ?? 0;
+      const throughputRatio = okRate(without) > 0 ? okRate(withJob) / okRate(without) : NaN;
+      const healthRatio = withJob.probes.p99 / without.probes.p99;
+      return [
+        `## Core: overload with a wrap job running (${options.connections.toLocaleString('en')} connections at once on \`POST /v1/hash\`)`,
+        '',
+        `The overload run above, repeated twice against one PostgreSQL database holding ${options.weakRows.toLocaleString('en')} weak rows (raw md5, md5_crypt): once as it is, once with \`POST /v1/admin/wrap\` started in the service right before the burst (the job wraps into argon2id m=19456 t=2 p=1 through the process's one limiter, at background priority: a freed slot goes to a waiting request first). Default \`HASHD_HASH_NICE\`, concurrency ${cores}, queue ${cores * 8}, ${options.seconds} s, /healthz probed every ${options.probeEveryMs ?? 20} ms. Targets: with the job, 200/s ≥ 90% and /healthz p99 ≤ 110% of the run without it, RSS bounded.`,
+        '',
+        '| measure | without a wrap job | with a wrap job | with / without |',
+        '| --- | ---: | ---: | ---: |',
+        row('200 responses', (r) => `${r.ok?.count ?? 0} (${fmt(okRate(r))}/s)`, `${pct(throughputRatio)}${throughputRatio < 0.9 ? ' ⚠' : ''}`),
+        row(`goodput vs raw (${fmt(options.rawHash)} hash/s)`, (r) => pct(okRate(r) / options.rawHash)),
+        row('503 responses', (r) => `${r.refused?.count ?? 0} (${fmt(r.refused?.perSecond ?? 0, 0)}/s)`),
+        row('other outcomes', (r) => (r.others.length === 0 ? 'none' : r.others.map(([s, v]) => `${s}: ${v.count}`).join(', '))),
+        row('accepted p50 / p99 ms', (r) => `${fmt(r.ok?.p50 ?? NaN)} / ${fmt(r.ok?.p99 ?? NaN)}`),
+        row('503 p50 / p99 ms', (r) => `${fmt(r.refused?.p50 ?? NaN)} / ${fmt(r.refused?.p99 ?? NaN)}`, `p99 ${ratio((r) => r.refused?.p99 ?? NaN)}`),
+        row('/healthz p50 / p99 / max ms', (r) => `${fmt(r.probes.p50)} / ${fmt(r.probes.p99)} / ${fmt(r.probes.max)} (${r.probes.count} probes)`, `p99 ${pct(healthRatio)}${healthRatio > 1.1 ? ' ⚠' : ''}`),
+        row('service CPU', (r) => `${fmt(r.serviceCpu, 2)} core`),
+        row('load generator CPU', (r) => coreShare(r.loaderCpu)),
+        row('service RSS before / peak', (r) => `${fmt(r.rssBeforeMiB)} / ${fmt(r.rssPeakMiB)} MiB`, `peak ${ratio((r) => r.rssPeakMiB)}`),
+        row('wrap job during the burst', (r) => r.background ?? '—'),
+        '',
+      ].join('\n');
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -11,6 +11,7 @@ import { formatsBench } from './formats';
 import { memoryBench } from './memory';
 import { sessionsBench } from './sessions';
 import { storeBench } from './store';
+import { throttleBench } from './throttle';
 import { ROOT } from './lib';
 
 const args = process.argv.slice(2);
@@ -35,6 +36,7 @@ const sections: { name: string; run: () => Promise<string> }[] = [
   { name: 'memory', run: () => memoryBench({ seconds }) },
   { name: 'sessions', run: () => sessionsBench({ seconds }) },
   { name: 'edge', run: () => edgeBench({ seconds: Math.max(2, seconds / 2) }) },
+  { name: 'throttle', run: () => throttleBench({ seconds, rounds: Number(flag('throttle-rounds') ?? 5) }) },
   { name: 'store', run: () => storeBench({ seconds, importRows: Number(flag('import-rows') ?? 1_000_000), wrapRows: Number(flag('wrap-rows') ?? 3000) }) },
 ];
 

@@ -35,6 +35,7 @@ import { otpRoutes } from './routes/otp';
 import { sessionRoutes } from './routes/sessions';
 import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
+import type { LoginTimes } from './store/login';
 import type { ClientAddress } from './throttle/address';
 import { createMemoryThrottleStore } from './throttle/memory';
 import { createThrottle, refusalReason, type Throttle } from './throttle/throttle';
@@ -147,6 +148,12 @@ export interface DataDeps {
   keyRing?: KeyRing | undefined;
   /** TOTP pending enrolment lifetime (default: DEFAULT_TOTP_SETTINGS). */
   totp?: TotpSettings;
+  /**
+   * Batched last-login writes (store/login.ts createLoginTimes) for an entry whose database
+   * outlives a request (Node). Unset (a Worker, whose client is per request): each valid login
+   * writes its time before answering.
+   */
+  loginTimes?: LoginTimes;
 }
 
 /** The codes Hono's own exceptions stand for (a safety net: hashd's middleware answers first). */
@@ -252,7 +259,7 @@ export function createApp(deps: AppDeps): AppType {
     };
     const common = { repositories, crypt: deps.crypt };
     const sessionSettings = data.sessions ?? DEFAULT_SESSION_SETTINGS;
-    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, clock, random, sessionSettings, logger, throttle, clientAddress: deps.clientAddress }));
+    v1.route('/', userRoutes({ ...common, maxBodyBytes: deps.maxBodyBytes, clock, random, sessionSettings, logger, throttle, clientAddress: deps.clientAddress, loginTimes: data.loginTimes }));
     v1.route('/', sessionRoutes({ repositories, clock, random, settings: sessionSettings, maxBodyBytes: deps.maxBodyBytes }));
     v1.route('/', otpRoutes({ repositories, clock, random, settings: data.otp ?? DEFAULT_OTP_SETTINGS, secret: data.otpKeys ?? data.otpSecret, maxBodyBytes: deps.maxBodyBytes, throttle, clientAddress: deps.clientAddress }));
     v1.route('/', transferRoutes(common));

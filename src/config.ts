@@ -61,6 +61,11 @@ export interface ServiceConfig {
   }>;
   /** Performance: the embedded PGlite's shared_buffers, in MiB. */
   pgliteSharedBuffersMb: number;
+  /**
+   * Performance: legacy-verify threads idle this long end (HASHD_LEGACY_IDLE_SECONDS; 0 = they
+   * start with the server and live as long as it). With HASHD_HASH_NICE set they always live.
+   */
+  legacyIdleSeconds: number;
   maxBodyBytes: number;
   logLevel: string;
   databaseUrl: string | undefined;
@@ -283,6 +288,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     listenBacklog: intVar(env, 'HASHD_LISTEN_BACKLOG', 511, 1, 65_535, issues),
   };
   const pgliteSharedBuffersMb = intVar(env, 'HASHD_PGLITE_SHARED_BUFFERS_MB', 16, 1, 4096, issues);
+  const legacyIdleSeconds = intVar(env, 'HASHD_LEGACY_IDLE_SECONDS', 60, 0, 86_400, issues);
   const ship = parseShipConfig(env, issues);
   // Callers authenticated by client certificate (mutual TLS) are not dev mode either.
   const devMode = apiKeys.length === 0 && ship.certificateTenants.length === 0;
@@ -320,6 +326,7 @@ export function loadConfig(options: LoadConfigOptions): ServiceConfig {
     hashNice,
     server: Object.freeze(server),
     pgliteSharedBuffersMb,
+    legacyIdleSeconds,
     maxBodyBytes,
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,

@@ -50,7 +50,7 @@ export interface HashdMetrics extends AppMetrics {
 }
 
 /** The values of the `reason` label of hashd_throttled_requests_total (throttle/throttle.ts RefusalReason). */
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['account', 'address', 'issuance', 'unknown'];
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['account', 'address', 'issuance', 'enrolment', 'unknown'];
 
 /** A bounded label: a reason outside the list is `unknown`, whatever a store or route passed. */
 function refusalLabel(reason: string | undefined): RefusalReason {
@@ -91,7 +91,7 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
   });
   const throttled = new Counter({
     name: 'hashd_throttled_requests_total',
-    help: 'Requests refused by throttling (429 rate_limited), by route template and the limit that refused (account, address, issuance, unknown)',
+    help: 'Requests refused by throttling (429 rate_limited), by route template and the limit that refused (account, address, issuance, enrolment, unknown)',
     labelNames: ['route', 'reason'] as const,
     registers: [registry],
   });
@@ -249,8 +249,13 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
         if (swapped) upgrades.inc({ source: input.source });
         return swapped;
       };
+      const compareAndSwapMany: typeof credentials.compareAndSwapMany = async (tenant, rows, input) => {
+        const swapped = await credentials.compareAndSwapMany(tenant, rows, input);
+        if (swapped.size > 0) upgrades.inc({ source: input.source }, swapped.size);
+        return swapped;
+      };
       const out: Record<string, unknown> = {};
-      for (const [name, repo] of Object.entries(repositories)) out[name] = track(repo as object, name === 'credentials' ? { compareAndSwap } : {});
+      for (const [name, repo] of Object.entries(repositories)) out[name] = track(repo as object, name === 'credentials' ? { compareAndSwap, compareAndSwapMany } : {});
       return out as unknown as Repositories;
     },
   };

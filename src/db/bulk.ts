@@ -11,6 +11,7 @@ import type { Sql, TransactionSql } from 'postgres';
 import type { Clock } from '../clock.ts';
 import { type Database, type HashdDb, queryRows } from './database.ts';
 import { type CredentialRow, credentials } from './schema.ts';
+import { textArrayLiteral } from './text.ts';
 
 export interface ImportRow {
   userId: string;
@@ -211,18 +212,6 @@ function importStatement(tenant: string, stamp: string, chunk: readonly ImportRo
       returning 1
     )
     select count(*)::int as n from written`;
-}
-
-/**
- * A PostgreSQL array literal of text values. The columns travel as one text parameter each and
- * are cast to text[] by the server, which keeps the statement at five parameters whatever the
- * chunk size and spares both drivers their own (different) array encodings. Every element is
- * quoted, with backslash and double quote escaped, which is the whole of the quoting rule for
- * quoted array elements; a null becomes the unquoted NULL.
- */
-function textArrayLiteral(values: readonly (string | null)[]): string {
-  const parts = values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, '\\$&')}"`));
-  return `{${parts.join(',')}}`;
 }
 
 /** Every credential of the tenant in user id order, one page in memory at a time. */

@@ -15,6 +15,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
 import { type Database, queryRows } from './database.ts';
 import { type CredentialRow, type CredentialSource, credentials, type UpgradeKind } from './schema.ts';
+import { textArrayLiteral } from './text.ts';
 
 export interface SetCredentialInput {
   hash: string;
@@ -47,12 +48,41 @@ export interface SwapCredentialInput {
   countUpgrade?: UpgradeKind;
 }
 
+/** One login to record: the user's last login time becomes `at`, unless a later one is stored. */
+export interface LoginTime {
+  tenant: string;
+  userId: string;
+  at: Date;
+}
+
+/** One row of `compareAndSwapMany`: `userId`'s stored `expectedHash` becomes `hash`. */
+export interface SwapRow {
+  userId: string;
+  expectedHash: string;
+  hash: string;
+}
+
+/** What every row of one `compareAndSwapMany` gets besides its hash. */
+export type SwapManyInput = Pick<SwapCredentialInput, 'scheme' | 'wrapped' | 'source'>;
+
 /** One user's stored credential: read it, replace it, swap it after a verify, remove it. */
 export interface CredentialRepository {
   get(tenant: string, userId: string): Promise<CredentialRow | undefined>;
   set(tenant: string, userId: string, input: SetCredentialInput): Promise<void>;
   compareAndSwap(tenant: string, userId: string, expectedHash: string, input: SwapCredentialInput): Promise<boolean>;
+  /**
+   * `compareAndSwap` of many users of one tenant in one statement (the wrap job's batch): each
+   * row is replaced only if it still holds its expected hash. Salt and login name stay. Returns
+   * the user ids that were replaced. The user ids must be distinct.
+   */
+  compareAndSwapMany(tenant: string, rows: readonly SwapRow[], input: SwapManyInput): Promise<Set<string>>;
   touchLogin(tenant: string, userId: string): Promise<boolean>;
+  /**
+   * Records many logins (of any tenants) in one statement: each user's last login time becomes
+   * the latest of the stored one and the given ones, so a late write never moves it backwards.
+   * Users that no longer exist are skipped. Returns how many rows were written.
+   */
+  touchLogins(logins: readonly LoginTime[]): Promise<number>;
   remove(tenant: string, userId: string): Promise<boolean>;
 }
 
@@ -60,10 +90,21 @@ export function createCredentialRepository(database: Database, clock: Clock): Cr
   const { db } = database;
   const byUser = (tenant: string, userId: string) =>
     and(eq(credentials.tenant, tenant), eq(credentials.userId, userId));
+  // Every login starts with this read, so it is a named prepared statement: postgres.js sends an
+  // unnamed statement with parameters as Parse/Describe, waits for the answer, then Bind/Execute
+  // (two round trips, and the server parses and plans it each time); a prepared one is one
+  // Bind/Execute round trip per call once each pooled connection has it. (A client made with
+  // `prepare: false`, the Worker's through Hyperdrive, still sends it unnamed.)
+  const getByUser = db
+    .select()
+    .from(credentials)
+    .where(and(eq(credentials.tenant, sql.placeholder('tenant')), eq(credentials.userId, sql.placeholder('userId'))))
+    .limit(1)
+    .prepare('hashd_credentials_get');
 
   return {
     async get(tenant, userId) {
-      const [row] = await db.select().from(credentials).where(byUser(tenant, userId)).limit(1);
+      const [row] = await getByUser.execute({ tenant, userId });
       return row;
     },
 
@@ -108,6 +149,53 @@ export function createCredentialRepository(database: Database, clock: Clock): Cr
         .where(and(byUser(tenant, userId), eq(credentials.hash, expectedHash)))
         .returning({ userId: credentials.userId });
       return changed.length > 0;
+    },
+
+    async compareAndSwapMany(tenant, rows, input) {
+      if (rows.length === 0) return new Set();
+      if (new Set(rows.map((r) => r.userId)).size !== rows.length) throw new RangeError('compareAndSwapMany: user ids must be distinct');
+      const column = (pick: (row: SwapRow) => string): string => textArrayLiteral(rows.map(pick));
+      // Under READ COMMITTED a row changed by a concurrent writer is re-checked against the whole
+      // condition (the join on the expected hash included) after that writer commits, exactly as
+      // in compareAndSwap: a password change or login upgrade that landed in between wins.
+      const changed = await queryRows<{ user_id: string }>(
+        db,
+        sql`
+          update credentials c set
+            hash = v.hash, scheme = ${input.scheme}::text, wrapped = ${input.wrapped}::boolean,
+            source = ${input.source}::text, updated_at = ${clock().toISOString()}::text::timestamptz
+          from unnest(${column((r) => r.userId)}::text::text[], ${column((r) => r.expectedHash)}::text::text[], ${column((r) => r.hash)}::text::text[])
+            as v(user_id, expected, hash)
+          where c.tenant = ${tenant}::text and c.user_id = v.user_id and c.hash = v.expected
+          returning c.user_id`,
+      );
+      return new Set(changed.map((r) => r.user_id));
+    },
+
+    async touchLogins(logins) {
+      // One entry per user, the latest time: UPDATE … FROM applies one source row per target row.
+      const latest = new Map<string, LoginTime>();
+      for (const login of logins) {
+        const key = `${login.tenant}\0${login.userId}`;
+        const seen = latest.get(key);
+        if (!seen || seen.at < login.at) latest.set(key, login);
+      }
+      if (latest.size === 0) return 0;
+      const entries = [...latest.values()];
+      const column = (pick: (login: LoginTime) => string): string => textArrayLiteral(entries.map(pick));
+      const [result] = await queryRows<{ n: number }>(
+        db,
+        sql`
+          with touched as (
+            update credentials c set last_login_at = greatest(c.last_login_at, v.at::timestamptz)
+            from unnest(${column((l) => l.tenant)}::text::text[], ${column((l) => l.userId)}::text::text[], ${column((l) => l.at.toISOString())}::text::text[])
+              as v(tenant, user_id, at)
+            where c.tenant = v.tenant and c.user_id = v.user_id
+            returning 1
+          )
+          select count(*)::int as n from touched`,
+      );
+      return result?.n ?? 0;
     },
 
     async touchLogin(tenant, userId) {

@@ -19,8 +19,11 @@ export {
 export {
   type CredentialRepository,
   createCredentialRepository,
+  type LoginTime,
   type SetCredentialInput,
   type SwapCredentialInput,
+  type SwapManyInput,
+  type SwapRow,
 } from './credentials.ts';
 export type { Database, DatabaseKind, HashdDb } from './database.ts';
 export { createInventoryRepository, type Inventory, type InventoryRepository, type SchemeCount, type UpgradeDay } from './inventory.ts';

@@ -13,3 +13,16 @@ export function isStorableText(value: string): boolean {
 
 /** Why a string was refused; names no part of it. */
 export const UNSTORABLE_TEXT = 'must not contain U+0000 or an unpaired surrogate';
+
+/**
+ * A PostgreSQL array literal of text values. The columns of a multi-row statement (the import,
+ * the batched login times, the wrap job's swaps) travel as one text parameter each and are cast
+ * to text[] by the server, which keeps a statement at a few parameters whatever its row count and
+ * spares both drivers their own (different) array encodings. Every element is quoted, with
+ * backslash and double quote escaped, which is the whole of the quoting rule for quoted array
+ * elements; a null becomes the unquoted NULL.
+ */
+export function textArrayLiteral(values: readonly (string | null)[]): string {
+  const parts = values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, '\\$&')}"`));
+  return `{${parts.join(',')}}`;
+}

@@ -5,6 +5,7 @@
  * runs; everything above it receives a `Database` and uses the same repositories on both.
  */
 
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,6 +33,13 @@ export interface OpenDatabaseOptions {
   poolMax?: number;
   /** PGlite's shared_buffers in MiB. Default 16 (PostgreSQL's own default, 128, is most of PGlite's idle memory). */
   pgliteSharedBuffersMb?: number;
+  /**
+   * A new PGlite directory is initialised (initdb) in a short-lived child process instead of
+   * this one, so the memory initdb leaves behind (about 135 MiB that the allocator keeps after
+   * the instance is closed) never enters a long-running service. Default false (the CLI and
+   * tests initialise in-process).
+   */
+  pgliteInitdbInChild?: boolean;
 }
 
 /**
@@ -57,7 +65,18 @@ function ignoreNotice(): void {}
 
 export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Database> {
   if (opts.url !== undefined && opts.url !== '') return openPostgres(opts.url, opts.poolMax ?? 10);
-  return openPglite(opts.dataDir ?? './data', opts.pgliteSharedBuffersMb ?? 16);
+  return openPglite(opts.dataDir ?? './data', opts.pgliteSharedBuffersMb ?? 16, opts.pgliteInitdbInChild ?? false);
+}
+
+/** Runs PGlite's initdb for `dataDir` in a child Node process (the same PGlite build and options). */
+function initdbInChild(dataDir: string, options: object): Promise<void> {
+  const code = 'const [url, dir, options] = process.argv.slice(1); const { PGlite } = await import(url); await (await PGlite.create(dir, JSON.parse(options))).close();';
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', code, import.meta.resolve('@electric-sql/pglite'), dataDir, JSON.stringify(options)], { env: { ...process.env, NODE_OPTIONS: '' } }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`PGlite initdb of ${dataDir} failed: ${stderr.trim().split('\n').slice(-3).join(' ') || err.message}`));
+      else resolve();
+    });
+  });
 }
 
 /**
@@ -68,15 +87,19 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
  * stays reachable from the open client; closing that client and opening the directory again
  * drops it (330 MiB). Second, shared_buffers: PostgreSQL's default of 128 MB lives in the
  * WebAssembly memory and is touched as pages are read; 16 MB is plenty for hashd's tables on
- * one connection, and brings an existing directory to about 245 MiB.
+ * one connection, and brings an existing directory to about 245 MiB. The closed initdb instance
+ * still leaves about 135 MiB resident (freed, not returned to the system), so the server runs
+ * initdb in a child process (`pgliteInitdbInChild`).
  */
-async function openPglite(dataDir: string, sharedBuffersMb: number): Promise<Database> {
+async function openPglite(dataDir: string, sharedBuffersMb: number, initdbElsewhere: boolean): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) await mkdir(dataDir, { recursive: true });
   const options = { postgresqlconf: [`shared_buffers=${sharedBuffersMb}MB`, 'temp_buffers=1MB'] };
   if (!inMemory && !existsSync(join(dataDir, 'PG_VERSION'))) {
-    // A new directory: let initdb's instance go before the service's client opens it.
-    await (await PGlite.create(dataDir, options)).close();
+    // A new directory: let initdb's instance go before the service's client opens it (in a
+    // child process for the service: closed in-process, its memory stays resident).
+    if (initdbElsewhere) await initdbInChild(dataDir, options);
+    else await (await PGlite.create(dataDir, options)).close();
   }
   const client = await PGlite.create(dataDir, options);
   const db = drizzlePglite({ client, schema });

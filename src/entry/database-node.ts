@@ -44,7 +44,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export async function openNodeDatabase(config: ServiceConfig, logger: Logger, clock: Clock = systemClock): Promise<NodeDatabase> {
-  const database = await openDatabase({ ...(config.databaseUrl && { url: config.databaseUrl }), dataDir: config.dataDir, poolMax: config.databasePoolMax, pgliteSharedBuffersMb: config.pgliteSharedBuffersMb });
+  const database = await openDatabase({ ...(config.databaseUrl && { url: config.databaseUrl }), dataDir: config.dataDir, poolMax: config.databasePoolMax, pgliteSharedBuffersMb: config.pgliteSharedBuffersMb, pgliteInitdbInChild: true });
   let migrated = false;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;

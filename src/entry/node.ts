@@ -26,8 +26,9 @@ import { swaggerUiAsset } from './docs-node';
 import { loadNodeKeyRing } from './keyring-node';
 import { isHashingRequest, withEarlyRefusal, type ServerLimits } from './overload-node';
 import type { Timeline } from '../hashing/timeline';
-import { buildNodeCore, type NodeCore } from './runtime-node';
+import { buildNodeCore, keepsLegacyThreads, type NodeCore } from './runtime-node';
 import { watchWrapLeases } from '../store/wrap-lease';
+import { createLoginTimes } from '../store/login';
 import { stopWrapsAtBatchBoundary } from '../store/wrap';
 
 /**
@@ -122,6 +123,9 @@ async function start(): Promise<void> {
     if (view === undefined) instrumented.set(repos, (view = metrics.instrumentRepositories(repos)));
     return view;
   };
+  // Valid logins answer without waiting for their last-login write; the times are written in
+  // batches (store/login.ts), and flushed on shutdown.
+  const loginTimes = createLoginTimes({ write: (logins) => repositories().credentials.touchLogins(logins), logger });
   const app = createApp({
     crypt,
     apiKeys: config.apiKeys,
@@ -139,6 +143,7 @@ async function start(): Promise<void> {
       otpKeys: await resolveOtpKeys(config, keyRing, logger),
       keyRing,
       totp: config.totp,
+      loginTimes,
     },
     metrics,
     docsAsset: swaggerUiAsset,
@@ -162,14 +167,7 @@ async function start(): Promise<void> {
   const limits: ServerLimits = config.server;
   // A hashing request the limiter could not take is refused before its body is read (overload-node.ts).
   const listener = withEarlyRefusal(getRequestListener(timedFetch(app.fetch, core.timeline), { hostname: config.host }), {
-    full: () => {
-      try {
-        crypt.assertCapacity();
-        return false;
-      } catch {
-        return true;
-      }
-    },
+    full: () => crypt.refuseIfFull(),
     onRefused: () => metrics.overloaded.inc(),
   });
   const httpOptions = {
@@ -221,16 +219,19 @@ async function start(): Promise<void> {
       'hashd listening',
     );
   });
-  // The legacy-verify threads start once the server listens (starting them competes for the CPU
-  // with opening the database), so the first legacy login does not wait for them; then they are
-  // lowered below the event loop like libuv's hashing threads.
-  core.pool.warm().then(
-    () => {
-      const lowered = lowerWorkerThreads(config.hashNice);
-      logger.info({ threads: core.pool.threadIds().length, reniced: lowered }, 'legacy-verify pool ready');
-    },
-    (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'legacy-verify pool failed to start; legacy verifies will fail'),
-  );
+  // Kept legacy-verify threads (HASHD_HASH_NICE, or HASHD_LEGACY_IDLE_SECONDS=0) start once the
+  // server listens (starting them competes for the CPU with opening the database), so the first
+  // legacy login does not wait for them; then they are lowered below the event loop like libuv's
+  // hashing threads. Otherwise they start on the first legacy verify and end when idle.
+  if (keepsLegacyThreads(config)) {
+    core.pool.warm().then(
+      () => {
+        const lowered = lowerWorkerThreads(config.hashNice);
+        logger.info({ threads: core.pool.threadIds().length, reniced: lowered }, 'legacy-verify pool ready');
+      },
+      (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'legacy-verify pool failed to start; legacy verifies will fail'),
+    );
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -245,7 +246,7 @@ async function start(): Promise<void> {
     });
     server.close(() => {
       void wraps
-        .then(() => Promise.allSettled([throttle.close(), core.pool.close()]))
+        .then(() => Promise.allSettled([loginTimes.flush(), throttle.close(), core.pool.close()]))
         .then(() => db.close())
         .finally(() => {
           logger.info({}, 'stopped');

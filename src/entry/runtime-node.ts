@@ -37,14 +37,22 @@ export function nodeSchemeEnv(): SchemeEnv {
   };
 }
 
+/** Whether the legacy-verify threads start with the server and live as long as it. */
+export function keepsLegacyThreads(config: Pick<ServiceConfig, 'hashNice' | 'legacyIdleSeconds'>): boolean {
+  return config.hashNice > 0 || config.legacyIdleSeconds === 0;
+}
+
 export function buildNodeCore(env: Record<string, string | undefined> = process.env): NodeCore {
   const registry = createRegistry(BUILTIN_SCHEMES);
   const config = loadConfig({ env, registry, readFile: (p) => readFileSync(p, 'utf8'), cpuCount: availableParallelism() });
   const schemeEnv = nodeSchemeEnv();
   const timeline = new Timeline();
   const limiter = createLimiter({ concurrency: config.hashConcurrency, maxQueue: config.hashQueue, timeline });
-  // As many legacy-verify threads as hashing slots: the limiter bounds what runs on them.
-  const pool = createVerifyPool({ threads: config.hashConcurrency });
+  // As many legacy-verify threads as hashing slots: the limiter bounds what runs on them. They
+  // start on the first legacy verify and end after HASHD_LEGACY_IDLE_SECONDS without one, so an
+  // idle service does not hold their isolates; niced threads (HASHD_HASH_NICE) are started at
+  // once and kept, since only threads that exist can be lowered.
+  const pool = createVerifyPool({ threads: config.hashConcurrency, ...(keepsLegacyThreads(config) ? {} : { idleTimeoutMs: config.legacyIdleSeconds * 1000 }) });
   const crypt = new CryptContext({ policy: config.policy, registry, env: schemeEnv, limiter, offload: pool });
   return { config, registry, env: schemeEnv, crypt, pool, timeline };
 }

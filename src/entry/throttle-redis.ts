@@ -128,12 +128,16 @@ export function createRedisThrottleStore(options: RedisThrottleOptions): RedisTh
   client.defineCommand('hashdThrottleSettle', { lua: SETTLE });
   client.defineCommand('hashdThrottleInspect', { lua: INSPECT });
 
+  // Down on the first sign of an outage: a connection error, or a connection that closed (a
+  // server that went away cleanly raises no error before ioredis reconnects).
   let down = false;
-  client.on('error', (err: Error & { code?: string }) => {
+  const lost = (err?: Error & { code?: string }): void => {
     if (down) return;
     down = true;
-    options.onStatus?.({ status: 'down', error: { name: err.name, ...(err.code !== undefined && { code: err.code }) } });
-  });
+    options.onStatus?.({ status: 'down', ...(err && { error: { name: err.name, ...(err.code !== undefined && { code: err.code }) } }) });
+  };
+  client.on('error', (err: Error & { code?: string }) => lost(err));
+  client.on('close', () => lost());
   client.on('ready', () => {
     if (!down) return;
     down = false;

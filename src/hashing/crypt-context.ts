@@ -125,6 +125,11 @@ export class CryptContext {
     this.limiter.assertCapacity();
   }
 
+  /** True, counted as a refusal, when no hashing slot or queue place is free (no error built). */
+  refuseIfFull(): boolean {
+    return this.limiter.refuseIfFull();
+  }
+
   /** Is a scheme accepted, directly or as a variant of an accepted family? */
   private rankOf(scheme: Scheme): number | undefined {
     const direct = this.rank.get(scheme.name);

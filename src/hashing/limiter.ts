@@ -73,6 +73,11 @@ export interface Limiter {
    * it spends time reading and parsing a body it could not serve anyway.
    */
   assertCapacity(): void;
+  /**
+   * True (and counted as rejected, like assertCapacity's throw) when a request submitted now
+   * would be refused; no error object is built: the server's early 503 asks this per refusal.
+   */
+  refuseIfFull(): boolean;
   readonly concurrency: number;
 }
 
@@ -146,6 +151,11 @@ export function createLimiter(options: LimiterOptions): Limiter {
     }),
     assertCapacity() {
       if (running >= concurrency && queues.request.length >= maxQueue) throw full();
+    },
+    refuseIfFull() {
+      if (running < concurrency || queues.request.length < maxQueue) return false;
+      counters.rejected++;
+      return true;
     },
     run<T>(task: () => Promise<T>, options?: RunOptions | AbortSignal): Promise<T> {
       const { signal, priority = 'request' } = runOptions(options);

@@ -18,7 +18,7 @@ export const throttleStatusRoute = defineRoute({
   method: 'get',
   path: '/admin/throttle/{userId}',
   tags: ['admin'],
-  summary: "An account's failed-attempt counters (per purpose: password, otp, totp, recovery)",
+  summary: "An account's failed-attempt counters (per purpose: password, otp, totp, recovery, enrolment)",
   description: 'An account without counters answers an empty list.',
   request: { params },
   responses: { 200: { description: 'Counters', content: { 'application/json': { schema: throttleStatusResponse } } } },

@@ -3,7 +3,7 @@
  * recovery codes once), verify (server time, ±1 step, replay refused), recover with a single-use
  * recovery code, issue new recovery codes, remove. Codes, seeds and recovery codes are never
  * logged; a wrong or malformed code is `valid: false`, never an error. Guessing is throttled by
- * the throttling feature, which wraps verify and recover.
+ * the throttling feature, which wraps confirm (purpose `enrolment`), verify and recover.
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
@@ -95,10 +95,12 @@ export const confirmRoute = defineRoute({
   path: '/totp/confirm',
   tags: ['totp'],
   summary: 'Activate the pending TOTP with a first code; returns 10 single-use recovery codes once',
-  description: 'A pending enrolment can be confirmed for HASHD_TOTP_PENDING_SECONDS (default 600) after it was made; later: 410 `enrolment_expired` (enrol again).',
+  description:
+    'A pending enrolment can be confirmed for HASHD_TOTP_PENDING_SECONDS (default 600) after it was made; later: 410 `enrolment_expired` (enrol again). ' +
+    'Failed confirmations are limited per account and per client address (`clientIp`, else the TCP peer), like verify: past the limits the answer is 429 `rate_limited` with `Retry-After`, whether or not the code is right.',
   request: { body: json(codeRequest) },
   responses: { 200: ok('Result', confirmResponse) },
-  errors: [...COMMON, 'not_found', 'enrolment_expired'],
+  errors: [...COMMON, 'not_found', 'enrolment_expired', 'rate_limited', 'throttle_unavailable'],
 });
 export const verifyTotpRoute = defineRoute({
   method: 'post',
@@ -148,8 +150,11 @@ export function totpRoutes(deps: TotpRoutesDeps) {
       return c.json(await totp(c).enroll(c.get('tenant'), input), 200);
     })
     .openapi({ ...confirmRoute, middleware: gates }, async (c) => {
-      const { userId, code } = c.req.valid('json');
-      return c.json(await totp(c).confirm(c.get('tenant'), userId, code), 200);
+      const { userId, code, clientIp } = c.req.valid('json');
+      const tenant = c.get('tenant');
+      // Enrolment attempts count on their own (a missing or expired enrolment is not an attempt).
+      const subject = { tenant, userId, purpose: 'enrolment', address: attemptAddress(c, clientIp, deps.clientAddress) };
+      return c.json(await deps.throttle.guard(subject, () => totp(c).confirm(tenant, userId, code), (r) => r.confirmed), 200);
     })
     .openapi({ ...verifyTotpRoute, middleware: gates }, async (c) => {
       const { userId, code, clientIp } = c.req.valid('json');

@@ -11,7 +11,7 @@ import type { CryptContext } from '../hashing/crypt-context';
 import { createSession } from '../sessions/sessions';
 import type { SessionSettings } from '../sessions/settings';
 import type { Logger } from '../logger';
-import { login } from '../store/login';
+import { login, type LoginTimes } from '../store/login';
 import { normaliseAddress, type ClientAddress } from '../throttle/address';
 import type { Throttle } from '../throttle/throttle';
 import { jsonBody } from './body';
@@ -34,6 +34,8 @@ export interface UserRoutesDeps {
   throttle: Throttle;
   /** The request's client address when the body names none (the entry's; undefined: unknown). */
   clientAddress?: ClientAddress | undefined;
+  /** Batched last-login writes off the response path (store/login.ts); unset: each login writes its own. */
+  loginTimes?: LoginTimes | undefined;
 }
 
 /** The address the per-address limit counts: the body's `clientIp`, else the entry's, normalised. */
@@ -164,7 +166,7 @@ export function userRoutes(deps: UserRoutesDeps) {
       // Reserved before the password is checked, settled after: a burst cannot overrun the limit,
       // and a locked account is refused before any work, whatever the password.
       const subject = { tenant, userId: body.userId, purpose: 'password', address: attemptAddress(c, body.clientIp, deps.clientAddress) };
-      const result = await throttle.guard(subject, () => login({ ...repos, crypt, ...(logger && { logger }) }, tenant, body.userId, body.password, c.req.raw.signal), (r) => r.valid);
+      const result = await throttle.guard(subject, () => login({ ...repos, crypt, ...(logger && { logger }), ...(deps.loginTimes && { loginTimes: deps.loginTimes }) }, tenant, body.userId, body.password, c.req.raw.signal), (r) => r.valid);
       if (!result.valid || options === undefined) return c.json(result, 200);
       const session = await createSession({ sessions: repos.sessions, clock, random }, tenant, { userId: body.userId, ...options });
       return c.json({ ...result, session: sessionView(session) }, 200);

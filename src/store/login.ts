@@ -19,7 +19,8 @@
  * its write fails (the database went away after the read), the answer is `{valid: true,
  * upgraded: false}`, the stored hash stays as it was, and the next login upgrades it.
  */
-import type { Repositories } from '../db/index';
+import { systemClock, type Clock } from '../clock';
+import type { LoginTime, Repositories } from '../db/index';
 import { isHashdError } from '../errors';
 import type { CryptContext, IdentifyResult, NeedsUpdateResult } from '../hashing/crypt-context';
 import { BUILTIN_SCHEMES } from '../hashing/schemes/index';
@@ -29,6 +30,11 @@ import { silentLogger, type Logger } from '../logger';
 export interface LoginDeps extends Pick<Repositories, 'credentials' | 'inventory'> {
   crypt: CryptContext;
   logger?: Logger;
+  /**
+   * Where a valid login's time goes when it is not written by the login itself (createLoginTimes:
+   * batched, off the response path). Unset: the login writes it before answering (touchLogin).
+   */
+  loginTimes?: Pick<LoginTimes, 'record'>;
 }
 
 export interface LoginResult {
@@ -167,9 +173,94 @@ export async function login(deps: LoginDeps, tenant: string, userId: string, pas
       logger.warn({ tenant, userId, scheme: row.scheme, code: errorCode(err) }, 'login upgrade skipped: the write failed');
     }
   }
-  // An upgrade recorded the login time in its own write; otherwise record it now.
-  if (!upgraded) await credentials.touchLogin(tenant, userId).catch((err: unknown) => {
-    logger.warn({ tenant, userId, code: errorCode(err) }, 'last login time not recorded: the write failed');
-  });
+  // An upgrade recorded the login time in its own write; otherwise record it now, or hand it to
+  // the batched writer, which answers at once.
+  if (!upgraded) {
+    if (deps.loginTimes) deps.loginTimes.record(tenant, userId);
+    else
+      await credentials.touchLogin(tenant, userId).catch((err: unknown) => {
+        logger.warn({ tenant, userId, code: errorCode(err) }, 'last login time not recorded: the write failed');
+      });
+  }
   return { valid: true, upgraded };
+}
+
+/**
+ * Last-login times off the response path, written in batches. A valid login records its time
+ * (taken now) and answers; the recorder writes every login recorded meanwhile in one statement
+ * (`touchLogins`) `delayMs` after the first of them, one write at a time, or at once when
+ * `maxBatch` logins are waiting. Under load that is one statement and one commit per batch instead
+ * of one per login, and the login's response never waits for the write. The price: a login's time
+ * reaches the database up to `delayMs` (plus one write) after its answer, and a process killed
+ * without its shutdown (SIGKILL, a crash) loses at most that window's times; SIGTERM flushes.
+ */
+export interface LoginTimes {
+  record(tenant: string, userId: string): void;
+  /** Writes every login recorded so far; resolves once written (a failed write is logged). */
+  flush(): Promise<void>;
+  /** Logins recorded and not yet written. */
+  pending(): number;
+}
+
+export interface LoginTimesOptions {
+  /** Writes one batch (the credential repository's touchLogins). */
+  write: (logins: readonly LoginTime[]) => Promise<unknown>;
+  clock?: Clock;
+  logger?: Logger;
+  /** How long the first login of a batch waits for others (default 100 ms). */
+  delayMs?: number;
+  /** Logins that start a write at once (default 1000). */
+  maxBatch?: number;
+}
+
+export const DEFAULT_LOGIN_TIMES_DELAY_MS = 100;
+
+export function createLoginTimes(options: LoginTimesOptions): LoginTimes {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const delayMs = options.delayMs ?? DEFAULT_LOGIN_TIMES_DELAY_MS;
+  const maxBatch = options.maxBatch ?? 1000;
+  // One entry per user: a later login of the same user replaces the earlier time.
+  let waiting = new Map<string, LoginTime>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writing: Promise<void> | undefined;
+
+  const write = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (writing !== undefined || waiting.size === 0) return;
+    const batch = [...waiting.values()];
+    waiting = new Map();
+    writing = options
+      .write(batch)
+      .then(
+        () => undefined,
+        (err: unknown) => logger.warn({ logins: batch.length, code: errorCode(err) }, 'last login times not recorded: the write failed'),
+      )
+      .finally(() => {
+        writing = undefined;
+        if (waiting.size >= maxBatch) write();
+        else if (waiting.size > 0) schedule();
+      });
+  };
+  const schedule = (): void => {
+    if (timer !== undefined || writing !== undefined) return;
+    timer = setTimeout(write, delayMs);
+    (timer as { unref?: () => void }).unref?.();
+  };
+
+  return {
+    record(tenant, userId) {
+      waiting.set(`${tenant}\0${userId}`, { tenant, userId, at: clock() });
+      if (waiting.size >= maxBatch) write();
+      else schedule();
+    },
+    async flush() {
+      while (writing !== undefined || waiting.size > 0) {
+        if (writing === undefined) write();
+        await writing;
+      }
+    },
+    pending: () => waiting.size,
+  };
 }

@@ -11,7 +11,7 @@
  * once its lease runs out, by the next start or by `resumeAbandonedWraps`.
  */
 import type { Clock } from '../clock';
-import type { JobLease, JobRow, Repositories } from '../db/index';
+import type { CredentialRow, JobLease, JobRow, Repositories, SwapRow } from '../db/index';
 import { HashdError } from '../errors';
 import type { CryptContext } from '../hashing/crypt-context';
 import type { Registry } from '../hashing/registry';
@@ -165,6 +165,17 @@ export class LeaseLostError extends HashdError {
   }
 }
 
+/** One scanned batch in the pipeline: its rows still to settle and the swaps hashed so far. */
+interface Batch {
+  left: number;
+  swaps: SwapRow[];
+  /** Resolves once every row of the batch is hashed or skipped. */
+  done: Promise<void>;
+  settle: () => void;
+  /** Releases `done` although rows are left (the run is ending without them). */
+  abandon: () => void;
+}
+
 function runJob(deps: WrapDeps, tenant: string, job: JobRow, options: WrapOptions, lease: JobLease): Promise<WrapStatus> {
   const control = { stopping: shuttingDown };
   const done = runBatches(deps, tenant, job, options, lease, control);
@@ -211,43 +222,34 @@ async function runBatches(deps: WrapDeps, tenant: string, job: JobRow, options: 
     );
   }, Math.max(100, Math.floor(lease.ms / 3)));
   (heartbeat as { unref?: () => void }).unref?.();
-  try {
-    for (;;) {
-      if (lost) throw new LeaseLostError();
-      if (control.stopping) {
-        // A batch boundary: the last batch's progress is written. Release the lease (it ends
-        // now) once no heartbeat can extend it again, so the next start takes the job over.
-        clearInterval(heartbeat);
-        await beat;
-        if (!(await jobs.renew(tenant, job.id, { owner: lease.owner, ms: 0 }))) throw new LeaseLostError();
-        report('running');
-        throw new WrapStoppedError();
-      }
-      const rows = await exports.scanForWrap(tenant, { schemes, limit: batchSize, ...(cursor !== undefined && { afterUserId: cursor }) });
-      if (rows.length === 0) break;
-      let next = 0;
-      let swapped = 0;
-      const worker = async (): Promise<void> => {
-        while (next < rows.length && !lost) {
-          const row = rows[next++];
-          if (!row) break;
-          const scheme = registry.get(row.scheme);
-          if (!scheme?.wrap) continue;
-          let parsed;
-          try {
-            parsed = scheme.parse(row.hash);
-          } catch {
-            // A stored hash that no longer parses is left for a human; the inventory shows it.
-            continue;
-          }
-          const hash = await hashing.run(() => wrapLegacyHash(scheme, parsed, params, env), { priority: 'background' });
-          if (await credentials.compareAndSwap(tenant, row.userId, row.hash, { hash, scheme: WRAPPED_SCHEME, wrapped: true, source: 'wrap' })) swapped++;
-        }
-      };
-      // Twice as many workers as hashing slots: while one waits for its compare-and-swap, another
-      // hashes, so the slots never idle on a database round trip.
-      await Promise.all(Array.from({ length: Math.min(concurrency * 2, rows.length) }, worker));
-      if (lost) throw new LeaseLostError();
+  // The run is a pipeline, so the hashing slots never wait for the database: the scan of batch
+  // N+1 is in flight while batch N hashes; the workers go on to batch N+1's rows as soon as every
+  // row of N is taken (not done); and batch N's swaps are written in one statement, followed by
+  // its progress (cursor, processed, the lease's renewal), while batch N+1 hashes. Commits run one
+  // at a time in batch order, so the recorded cursor only ever covers rows whose swaps are written.
+  let failure: unknown;
+  let commits: Promise<void> = Promise.resolve();
+  const swapInput = { scheme: WRAPPED_SCHEME, wrapped: true, source: 'wrap' } as const;
+  const scan = (after: string | undefined): Promise<CredentialRow[]> => {
+    const next = exports.scanForWrap(tenant, { schemes, limit: batchSize, ...(after !== undefined && { afterUserId: after }) });
+    next.catch(() => undefined); // awaited when used; a scan left behind by a stop must not go unhandled
+    return next;
+  };
+  const open = (rows: CredentialRow[]): Batch => {
+    let finish = (): void => undefined;
+    const batch: Batch = {
+      left: rows.length,
+      swaps: [],
+      done: new Promise<void>((resolve) => (finish = resolve)),
+      settle: () => {
+        if (--batch.left === 0) finish();
+      },
+      abandon: () => finish(),
+    };
+    commits = commits.then(async () => {
+      await batch.done;
+      if (failure !== undefined || lost) return;
+      const swapped = (await credentials.compareAndSwapMany(tenant, batch.swaps, swapInput)).size;
       processed += rows.length;
       wrapped += swapped;
       cursor = rows[rows.length - 1]?.userId;
@@ -256,6 +258,81 @@ async function runBatches(deps: WrapDeps, tenant: string, job: JobRow, options: 
       // job now (this one was presumed dead), so this one stops at once.
       if (!(await jobs.renew(tenant, job.id, lease, { cursor: cursor ?? null, processed, params: { ...job.params, wrapped } }))) throw new LeaseLostError();
       report('running');
+    });
+    commits.catch((err: unknown) => (failure ??= err));
+    return batch;
+  };
+  // Every row to wrap, batch after batch, shared by the workers (an async generator hands each
+  // row to one caller). A stop request ends it at a batch boundary.
+  async function* source(): AsyncGenerator<{ row: CredentialRow; batch: Batch }> {
+    if (control.stopping) return;
+    let current: Batch | undefined;
+    try {
+      let rows = await scan(cursor);
+      while (rows.length > 0) {
+        current = open(rows);
+        const following = control.stopping ? undefined : scan(rows[rows.length - 1]?.userId);
+        for (const row of rows) {
+          if (lost || failure !== undefined) return;
+          yield { row, batch: current };
+        }
+        if (control.stopping || !following) return;
+        rows = await following;
+      }
+    } finally {
+      // Ending early (lease lost, a failure): rows never handed out will not settle, so the
+      // batch's commit is released now; it sees why and writes nothing.
+      if (lost || failure !== undefined) current?.abandon();
+    }
+  }
+  const rowsToWrap = source();
+  const worker = async (): Promise<void> => {
+    while (!lost && failure === undefined) {
+      let next;
+      try {
+        next = await rowsToWrap.next();
+      } catch (err) {
+        failure ??= err; // a scan failed
+        return;
+      }
+      if (next.done) return;
+      const { row, batch } = next.value;
+      try {
+        const scheme = registry.get(row.scheme);
+        if (!scheme?.wrap) continue;
+        let parsed;
+        try {
+          parsed = scheme.parse(row.hash);
+        } catch {
+          // A stored hash that no longer parses is left for a human; the inventory shows it.
+          continue;
+        }
+        const hash = await hashing.run(() => wrapLegacyHash(scheme, parsed, params, env), { priority: 'background' });
+        batch.swaps.push({ userId: row.userId, expectedHash: row.hash, hash });
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        batch.settle();
+      }
+    }
+  };
+  try {
+    if (lost) throw new LeaseLostError();
+    // Twice as many workers as hashing slots: a freed slot goes at once to a hash already waiting
+    // in the limiter's background queue, never to a worker still between two rows.
+    await Promise.all(Array.from({ length: concurrency * 2 }, worker));
+    await rowsToWrap.return(undefined);
+    await commits.catch(() => undefined);
+    if (lost) throw new LeaseLostError();
+    if (failure !== undefined) throw failure;
+    if (control.stopping) {
+      // A batch boundary: the last batch's progress is written. Release the lease (it ends
+      // now) once no heartbeat can extend it again, so the next start takes the job over.
+      clearInterval(heartbeat);
+      await beat;
+      if (!(await jobs.renew(tenant, job.id, { owner: lease.owner, ms: 0 }))) throw new LeaseLostError();
+      report('running');
+      throw new WrapStoppedError();
     }
     // Rows that stopped being weak by other means (a login upgrade, a password change) were
     // skipped by the scan; at the end every counted row is dealt with.

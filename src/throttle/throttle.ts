@@ -174,10 +174,14 @@ export interface Throttle {
 }
 
 /** Purposes the admin endpoints look at; a purpose outside this list still counts. */
-export const KNOWN_PURPOSES: readonly ThrottlePurpose[] = ['password', 'otp', 'totp', 'recovery'];
+export const KNOWN_PURPOSES: readonly ThrottlePurpose[] = ['password', 'otp', 'totp', 'recovery', 'enrolment'];
 
-/** Which limit refused an attempt (for the metrics; never sent to the caller). */
-export type RefusalReason = 'account' | 'address' | 'issuance' | 'unknown';
+/**
+ * Which limit refused an attempt (for the metrics; never sent to the caller): the account's
+ * failures, the address's, the OTP issuance limit, or the account's failed TOTP enrolment
+ * confirmations (purpose `enrolment`).
+ */
+export type RefusalReason = 'account' | 'address' | 'issuance' | 'enrolment' | 'unknown';
 
 const refusalReasons = new WeakMap<HashdError, RefusalReason>();
 
@@ -244,10 +248,10 @@ export function createThrottle(options: ThrottleOptions): Throttle {
 
   const begin = async (subject: AttemptSubject): Promise<Attempt> => {
     const counters: ThrottleCounter[] = [];
-    const kinds: ('account' | 'address')[] = [];
+    const kinds: ('account' | 'address' | 'enrolment')[] = [];
     if (subject.userId !== undefined) {
       counters.push(accountCounter(subject.tenant, subject.userId, subject.purpose));
-      kinds.push('account');
+      kinds.push(subject.purpose === 'enrolment' ? 'enrolment' : 'account');
     }
     if (subject.address !== undefined) {
       counters.push(addressCounter(subject.tenant, subject.address));
@@ -269,7 +273,7 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     };
     return {
       // A success resets the account's failures but only releases the address's reservation.
-      succeeded: () => settle(kinds.map((kind) => (kind === 'account' ? 'reset' : 'release'))),
+      succeeded: () => settle(kinds.map((kind) => (kind === 'address' ? 'release' : 'reset'))),
       failed: () => settle(counters.map(() => 'failure')),
       abandoned: () => settle(counters.map(() => 'release')),
     };

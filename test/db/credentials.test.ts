@@ -182,6 +182,57 @@ for (const backend of backends) {
       expect(rows.map((r) => r.hash)).toEqual(users.map((u) => `changed-${u}`));
     });
 
+    it('compareAndSwapMany replaces, in one statement, only the rows that still hold their expected hash', async () => {
+      clock.set('2025-06-01T00:00:00.000Z');
+      await repos.imports.importBatch('t-many', md5Rows(4), 'skip');
+      await repos.credentials.set('t-many', uid(1), { hash: 'changed', scheme: 'argon2id', salt: 'kept', source: 'set' });
+      await repos.imports.importBatch('t-many-other', md5Rows(1), 'skip');
+      const [r0, , r2, r3] = md5Rows(4);
+      const swapped = await repos.credentials.compareAndSwapMany(
+        't-many',
+        [
+          { userId: uid(0), expectedHash: r0!.hash, hash: 'wrapped-0' },
+          // A password change landed after the scan: its row keeps the new password.
+          { userId: uid(1), expectedHash: md5Rows(2)[1]!.hash, hash: 'wrapped-1' },
+          { userId: uid(2), expectedHash: r2!.hash, hash: 'wrapped-2' },
+          { userId: 'nobody', expectedHash: r3!.hash, hash: 'wrapped-x' },
+        ],
+        { scheme: 'hashd_wrapped', wrapped: true, source: 'wrap' },
+      );
+      expect([...swapped].sort()).toEqual([uid(0), uid(2)]);
+      expect(await repos.credentials.get('t-many', uid(0))).toMatchObject({ hash: 'wrapped-0', scheme: 'hashd_wrapped', wrapped: true, source: 'wrap', updatedAt: new Date('2025-06-01T00:00:00.000Z') });
+      expect(await repos.credentials.get('t-many', uid(1))).toMatchObject({ hash: 'changed', scheme: 'argon2id', salt: 'kept', wrapped: false });
+      expect((await repos.credentials.get('t-many', uid(3)))?.hash).toBe(r3!.hash);
+      // Another tenant's row with the same user id and hash is not touched.
+      expect((await repos.credentials.get('t-many-other', uid(0)))?.hash).toBe(r0!.hash);
+      await expect(repos.credentials.compareAndSwapMany('t-many', [], { scheme: 'x', wrapped: true, source: 'wrap' })).resolves.toEqual(new Set());
+      await expect(
+        repos.credentials.compareAndSwapMany('t-many', [{ userId: uid(3), expectedHash: 'a', hash: 'b' }, { userId: uid(3), expectedHash: 'a', hash: 'c' }], { scheme: 'x', wrapped: true, source: 'wrap' }),
+      ).rejects.toThrow(RangeError);
+    });
+
+    it('touchLogins writes many last-login times in one statement, the latest per user, never backwards', async () => {
+      await repos.credentials.set('t-times', 'a', { hash: 'h', scheme: 'argon2id', source: 'set' });
+      await repos.credentials.set('t-times', 'b', { hash: 'h', scheme: 'argon2id', source: 'set' });
+      await repos.credentials.set('t-times-2', 'a', { hash: 'h', scheme: 'argon2id', source: 'set' });
+      const at = (iso: string): Date => new Date(iso);
+      await expect(
+        repos.credentials.touchLogins([
+          { tenant: 't-times', userId: 'a', at: at('2025-07-01T10:00:02.000Z') },
+          { tenant: 't-times', userId: 'a', at: at('2025-07-01T10:00:01.000Z') },
+          { tenant: 't-times', userId: 'b', at: at('2025-07-01T10:00:03.000Z') },
+          { tenant: 't-times', userId: 'gone', at: at('2025-07-01T10:00:03.000Z') },
+        ]),
+      ).resolves.toBe(2);
+      expect((await repos.credentials.get('t-times', 'a'))?.lastLoginAt).toEqual(at('2025-07-01T10:00:02.000Z'));
+      expect((await repos.credentials.get('t-times', 'b'))?.lastLoginAt).toEqual(at('2025-07-01T10:00:03.000Z'));
+      expect((await repos.credentials.get('t-times-2', 'a'))?.lastLoginAt).toBeNull();
+      // A late batch with an older time leaves the newer one.
+      await repos.credentials.touchLogins([{ tenant: 't-times', userId: 'b', at: at('2025-07-01T09:00:00.000Z') }]);
+      expect((await repos.credentials.get('t-times', 'b'))?.lastLoginAt).toEqual(at('2025-07-01T10:00:03.000Z'));
+      await expect(repos.credentials.touchLogins([])).resolves.toBe(0);
+    });
+
     it('keeps tenants apart', async () => {
       await repos.credentials.set('t-a', 'shared', { hash: 'hash-a', scheme: 'bcrypt', source: 'set' });
       expect(await repos.credentials.get('t-b', 'shared')).toBeUndefined();

@@ -1,9 +1,10 @@
 /**
  * The embedded PGlite's memory settings: shared_buffers as configured (16 MB by default, not
  * PostgreSQL's 128 MB), a new data directory initialised and reopened (so initdb's instance is
- * let go) with its data kept across a restart. The memory itself is measured by `npm run bench`.
+ * let go) with its data kept across a restart, and the server's variant that runs initdb in a child
+ * process. The memory itself is measured by `npm run bench`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -32,5 +33,16 @@ describe('PGlite memory settings', () => {
     expect(await setting(second, 'shared_buffers')).toBe('8MB');
     expect(await queryRows<{ v: string }>(second.db, sql`select v from kept`)).toEqual([{ v: 'still here' }]);
     await second.close();
+  });
+
+  it('initialises a new directory in a child process when asked, with the same settings and a usable database', { timeout: 120_000 }, async () => {
+    const dataDir = join(dir, 'child');
+    const database = await openDatabase({ dataDir, pgliteSharedBuffersMb: 12, pgliteInitdbInChild: true });
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+    expect(await setting(database, 'shared_buffers')).toBe('12MB');
+    await database.db.execute(sql`create table t (v int)`);
+    await database.db.execute(sql`insert into t values (7)`);
+    expect(await queryRows<{ v: number }>(database.db, sql`select v from t`)).toEqual([{ v: 7 }]);
+    await database.close();
   });
 });

@@ -100,6 +100,26 @@ describe('limiter.assertCapacity', () => {
   });
 });
 
+describe('limiter.refuseIfFull', () => {
+  it('answers true, and counts a rejection, only when both the slots and the queue are full', async () => {
+    const limiter = createLimiter({ concurrency: 1, maxQueue: 1 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    expect(limiter.refuseIfFull()).toBe(false);
+    const a = limiter.run(() => gate);
+    expect(limiter.refuseIfFull()).toBe(false);
+    const b = limiter.run(() => gate);
+    expect(limiter.stats().rejected).toBe(0);
+    expect(limiter.refuseIfFull()).toBe(true);
+    expect(limiter.refuseIfFull()).toBe(true);
+    expect(limiter.stats().rejected).toBe(2);
+    release();
+    await Promise.all([a, b]);
+    expect(limiter.refuseIfFull()).toBe(false);
+    expect(limiter.stats().rejected).toBe(2);
+  });
+});
+
 describe('limiter priorities', () => {
   it('gives a freed slot to a waiting request before any waiting background task', async () => {
     const limiter = createLimiter({ concurrency: 1, maxQueue: 10 });

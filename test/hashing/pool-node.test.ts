@@ -27,7 +27,11 @@ const task = (v: Vector, password = v.password): VerifyTask => ({ scheme: v.sche
 describe('legacy-verify pool', () => {
   it('covers every offloaded scheme with fixtures', () => {
     const covered = new Set(vectors.map((v) => v.scheme));
-    for (const scheme of ['sha512_crypt', 'sha256_crypt', 'md5_crypt', 'bsdi_crypt', 'des_crypt', 'phpass', 'yescrypt']) expect(covered, scheme).toContain(scheme);
+    for (const scheme of ['sha512_crypt', 'sha256_crypt', 'md5_crypt', 'bsdi_crypt', 'phpass', 'yescrypt']) expect(covered, scheme).toContain(scheme);
+  });
+
+  it('leaves des_crypt and django_des_crypt inline: their fixed 25 encryptions cost less than a dispatch', () => {
+    for (const scheme of ['des_crypt', 'django_des_crypt']) expect(OFFLOADED_SCHEMES.has(scheme), scheme).toBe(false);
   });
 
   it('gives the inline results for every fixture, right and wrong password', async () => {
@@ -81,5 +85,29 @@ describe('legacy-verify pool', () => {
     await expect(crypt.verify('hashcat', '{SSHA}FLzWcQqyle6Mo7NvrwXCMAmRzXQxNjYxMTYzNw==', { rehash: false })).resolves.toMatchObject({ valid: true });
     expect(calls).toEqual(['sha512_crypt', 'md5_crypt']);
     expect(limiter.stats()).toMatchObject({ running: 0, completed: 3 });
+  });
+});
+
+describe('legacy-verify pool with an idle timeout', () => {
+  it('starts no thread before the first verify, verifies on a thread, and ends its threads once idle', { timeout: 30_000 }, async () => {
+    const idle = createVerifyPool({ threads: 2, idleTimeoutMs: 200 });
+    try {
+      expect(idle.threadIds()).toEqual([]);
+      const md5 = vectors.find((v) => v.scheme === 'md5_crypt') as Vector;
+      const result = await idle.run(task(md5));
+      expect(result.valid).toBe(true);
+      expect(result.threadId).not.toBe(0);
+      // Polled, not timed: the thread ends some time after 200 ms without work.
+      for (let i = 0; i < 200 && idle.threadIds().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(idle.threadIds()).toEqual([]);
+      // The next verify starts a thread again.
+      await expect(idle.run(task(md5, 'wrong'))).resolves.toMatchObject({ valid: false });
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('refuses an idle timeout that is not a positive integer', () => {
+    expect(() => createVerifyPool({ threads: 1, idleTimeoutMs: 0 })).toThrow(RangeError);
   });
 });

@@ -8,7 +8,7 @@
  * - a valid login whose upgrade cannot be written or hashed answers `valid: true,
  *   upgraded: false`, and the next login upgrades.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/clock';
 import { createRepositories, type Database, type Repositories } from '../../src/db/index';
 import { openDatabase } from '../../src/entry/database-client';
@@ -21,7 +21,8 @@ import { resolvePolicy, type PolicyFile } from '../../src/hashing/policy-config'
 import type { SchemeEnv } from '../../src/hashing/scheme';
 import { buildInventory } from '../../src/store/inventory';
 import { guardRepositories } from '../../src/store/guard';
-import { coversDefaultWork, equalWork, login, type LoginDeps } from '../../src/store/login';
+import { coversDefaultWork, createLoginTimes, equalWork, login, type LoginDeps } from '../../src/store/login';
+import type { LoginTime } from '../../src/db/index';
 import { memoryLogger } from '../routes/_harness';
 import { backends, openFresh, type Backend } from '../db/_backends';
 import { registry, TEST_POLICY } from '../helpers';
@@ -202,6 +203,27 @@ describe.each(backends)('login on $name', (backend) => {
     expect((await repos.credentials.get('acme', 'cas-fails'))?.scheme).toBe('argon2id');
   });
 
+  it.skipIf(skip)('with batched login times a valid login answers before its time is written; the flush writes it', async () => {
+    const { repos, deps } = on.f;
+    const { hash } = await crypt.hash(PASSWORD);
+    await repos.credentials.set('acme', 'batched', { hash, scheme: 'argon2id', source: 'set' });
+    await repos.credentials.set('acme', 'batched-md5', { hash: MD5_CRYPT.hash, scheme: 'md5_crypt', source: 'import' });
+    // A long delay: nothing is written unless flushed.
+    const loginTimes = createLoginTimes({ write: (logins) => repos.credentials.touchLogins(logins), delayMs: 3_600_000 });
+    expect(await login(deps({ loginTimes }), 'acme', 'batched', 'wrong')).toEqual({ valid: false, upgraded: false });
+    expect(loginTimes.pending()).toBe(0);
+    expect(await login(deps({ loginTimes }), 'acme', 'batched', PASSWORD)).toEqual({ valid: true, upgraded: false });
+    expect(loginTimes.pending()).toBe(1);
+    expect((await repos.credentials.get('acme', 'batched'))?.lastLoginAt).toBeNull();
+    // An upgrade writes the login time in its own swap and records nothing.
+    expect(await login(deps({ loginTimes }), 'acme', 'batched-md5', MD5_CRYPT.password)).toEqual({ valid: true, upgraded: true });
+    expect(loginTimes.pending()).toBe(1);
+    expect((await repos.credentials.get('acme', 'batched-md5'))?.lastLoginAt).toBeInstanceOf(Date);
+    await loginTimes.flush();
+    expect(loginTimes.pending()).toBe(0);
+    expect((await repos.credentials.get('acme', 'batched'))?.lastLoginAt).toBeInstanceOf(Date);
+  });
+
   it.skipIf(skip)('a valid login whose rehash is refused by overload answers upgraded: false, and the next login upgrades', async () => {
     const { repos, logs, deps } = on.f;
     await repos.credentials.set('acme', 'overloaded', { hash: MD5_CRYPT.hash, scheme: 'md5_crypt', source: 'import' });
@@ -232,6 +254,84 @@ describe.each(backends)('login on $name', (backend) => {
       await expect(login(deps(), 'acme', userId, 'a\ud800')).rejects.toMatchObject({ code: 'invalid_password_encoding' });
       await expect(login(deps(), 'acme', userId, 'x'.repeat(5000))).rejects.toMatchObject({ code: 'password_too_long' });
     }
+  });
+});
+
+describe('batched login times (createLoginTimes)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const at = (ms: number) => () => new Date(Date.UTC(2025, 0, 1) + ms);
+
+  it('writes the logins of one delay in one call, the latest time per user, and the next ones in the next call', async () => {
+    vi.useFakeTimers();
+    const writes: LoginTime[][] = [];
+    let now = 0;
+    const times = createLoginTimes({ write: async (logins) => void writes.push([...logins]), delayMs: 100, clock: () => at(now)() });
+    times.record('t', 'a');
+    now = 5;
+    times.record('t', 'b');
+    now = 9;
+    times.record('t', 'a');
+    times.record('u', 'a');
+    expect(writes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(writes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(writes).toEqual([
+      [
+        { tenant: 't', userId: 'a', at: at(9)() },
+        { tenant: 't', userId: 'b', at: at(5)() },
+        { tenant: 'u', userId: 'a', at: at(9)() },
+      ],
+    ]);
+    expect(times.pending()).toBe(0);
+    times.record('t', 'c');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(writes).toHaveLength(2);
+    expect(writes[1]?.map((l) => l.userId)).toEqual(['c']);
+  });
+
+  it('keeps one write at a time: logins recorded meanwhile wait for the next; maxBatch writes at once', async () => {
+    const writes: LoginTime[][] = [];
+    let release: () => void = () => undefined;
+    const times = createLoginTimes({
+      write: (logins) => {
+        writes.push([...logins]);
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+      delayMs: 3_600_000,
+      maxBatch: 2,
+    });
+    times.record('t', 'a');
+    expect(writes).toHaveLength(0);
+    times.record('t', 'b');
+    expect(writes).toHaveLength(1);
+    times.record('t', 'c');
+    times.record('t', 'd');
+    // The first write is still running: c and d wait, then go at once (they fill a batch).
+    expect(writes).toHaveLength(1);
+    release();
+    await vi.waitFor(() => expect(writes).toHaveLength(2));
+    expect(writes[1]?.map((l) => l.userId)).toEqual(['c', 'd']);
+    const flushed = times.flush();
+    release();
+    await flushed;
+    expect(times.pending()).toBe(0);
+  });
+
+  it('logs a failed write without naming the users, and flush still resolves', async () => {
+    const logs: string[] = [];
+    const times = createLoginTimes({
+      write: () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })),
+      logger: memoryLogger(logs),
+      delayMs: 3_600_000,
+    });
+    times.record('tenant-x', 'secret-user');
+    await times.flush();
+    expect(times.pending()).toBe(0);
+    expect(logs.some((l) => l.includes('last login times not recorded: the write failed') && l.includes('ECONNREFUSED'))).toBe(true);
+    expect(logs.join('\n')).not.toContain('secret-user');
   });
 });
 

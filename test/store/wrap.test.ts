@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRepository } from '../../src/db/index';
+import type { CredentialRepository, ExportRepository, JobRepository } from '../../src/db/index';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
 import { startWrap } from '../../src/store/wrap';
 import { backends } from '../db/_backends';
@@ -86,6 +86,44 @@ describe.each(backends)('wrap on $name', (backend) => {
       expect(row, userId).toMatchObject({ scheme: 'argon2id', wrapped: false, source: 'login_upgrade' });
       expect(row?.hash, userId).toMatch(/^\$argon2id\$v=19\$/);
     }
+  });
+
+  it.skipIf(backend.skipReason !== undefined)('pipelines: the next batch is read before this one is written, one swap statement per batch, a password change in between wins', async () => {
+    const s = on.s;
+    // A tenant of its own (no API key needed: the job runs on the repositories directly).
+    const tenant = 'pipeline';
+    const data = rows(250).map((r) => ({ userId: `p-${r.userId}`, hash: r.hash, scheme: s.crypt.inspect(r.hash).scheme }));
+    await s.repos.imports.importBatch(tenant, data, 'skip');
+    const deps = { ...s.repos, crypt: s.crypt, registry, env: nodeSchemeEnv() };
+    const events: string[] = [];
+    let scans = 0;
+    const exports: ExportRepository = {
+      ...s.repos.exports,
+      async scanForWrap(t, options) {
+        const n = ++scans;
+        events.push(`scan ${n} start`);
+        const found = await s.repos.exports.scanForWrap(t, options);
+        events.push(`scan ${n}: ${found.length} rows`);
+        return found;
+      },
+    };
+    const credentials: CredentialRepository = {
+      ...s.repos.credentials,
+      async compareAndSwapMany(t, swaps, input) {
+        events.push(`swap ${swaps.length}`);
+        // A password change lands after the first batch was hashed and before its write.
+        if (events.filter((e) => e.startsWith('swap')).length === 1) await s.repos.credentials.set(t, 'p-w-00007', { hash: 'changed', scheme: 'argon2id', source: 'set' });
+        return s.repos.credentials.compareAndSwapMany(t, swaps, input);
+      },
+    };
+    const { done } = await startWrap({ ...deps, exports, credentials }, tenant, { batchSize: 100, concurrency: 2, owner: 'pipeline' });
+    expect(await done).toMatchObject({ state: 'done', processed: 250, wrapped: 249 });
+    // Batch 2's scan starts as soon as batch 1's rows are read, before any of batch 1 is written.
+    expect(events.indexOf('scan 2 start')).toBeLessThan(events.indexOf('swap 100'));
+    expect(events.filter((e) => e.startsWith('swap'))).toEqual(['swap 100', 'swap 100', 'swap 50']);
+    expect(await s.repos.credentials.get(tenant, 'p-w-00007')).toMatchObject({ hash: 'changed', wrapped: false });
+    expect((await s.repos.credentials.get(tenant, 'p-w-00008'))?.scheme).toBe('hashd_wrapped');
+    expect(await s.repos.jobs.get(tenant, 'wrap')).toMatchObject({ state: 'done', processed: 250, cursor: 'p-w-00249' });
   });
 
   it.skipIf(backend.skipReason !== undefined)('resumes a job that died mid-way from its cursor', async () => {

@@ -1,11 +1,11 @@
 /**
  * Throttle metrics through GET /metrics, on the app as the Node entry builds it (prom-client
  * metrics, the entry's pino logger): each refusing limit is counted under its own bounded
- * `reason` (account, address, issuance) on hashd_throttled_requests_total, the 503s of a store
+ * `reason` (account, address, issuance, enrolment) on hashd_throttled_requests_total, the 503s of a store
  * that cannot answer on hashd_throttle_unavailable_total, with the right counts; and no user id,
  * password, address, code or key reaches the exposition or a log line.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
@@ -15,6 +15,9 @@ import { createRepositories, type Database } from '../../src/db/index';
 import { openDatabase } from '../../src/entry/database-client';
 import { createNodeLogger } from '../../src/entry/logger-node';
 import { nodeSchemeEnv } from '../../src/entry/runtime-node';
+import { decodeBase32IgnorePadding } from '@oslojs/encoding';
+import { stepAt, totpCode } from '../../src/totp/totp';
+import { createKeyRing, newRingEntry, parseRingKeys } from '../../src/keys/ring';
 import { createMetrics, REFUSAL_REASONS } from '../../src/metrics';
 import { DEFAULT_OTP_SETTINGS } from '../../src/sessions/settings';
 import { guardRepositories } from '../../src/store/guard';
@@ -27,6 +30,7 @@ const API_KEY = 'hashd_throttle_metrics_key_5d21c8e0a4';
 const USER = 'Metr1cs-Locked-User-4be1';
 const SPRAYED = Array.from({ length: 7 }, (_, i) => `Metr1cs-Sprayed-${i}-77d0`);
 const OTP_USER = 'Metr1cs-Otp-User-19c3';
+const TOTP_USER = 'Metr1cs-Totp-User-3e8f';
 const PASSWORD = 'Metr1cs-Right-Pw-\u{1F511}-a1';
 const WRONG = 'Metr1cs-Wrong-Pw-b2';
 const ADDRESS_A = '198.18.40.11';
@@ -51,6 +55,8 @@ beforeAll(async () => {
   // The memory store, or an outage while `broken` is set.
   const store: ThrottleStore = { ...memory, reserve: (c, n) => (broken ? Promise.reject(outage) : memory.reserve(c, n)) };
   const { crypt } = makeCrypt({}, { concurrency: 2, maxQueue: 100 });
+  const csprng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+  const keyRing = await createKeyRing(parseRingKeys(newRingEntry('k1', csprng), []), csprng);
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -69,6 +75,7 @@ beforeAll(async () => {
       env: nodeSchemeEnv(),
       wrapConcurrency: 2,
       otpSecret: TEST_OTP_SECRET,
+      keyRing,
       otp: { ...DEFAULT_OTP_SETTINGS, issueLimit: 1 },
     },
     metrics,
@@ -117,6 +124,19 @@ describe('throttle metrics', () => {
     expect(again.status).toBe(429);
     bodies.push(again.text);
 
+    // Enrolment: 3 wrong confirmations of a pending TOTP, then a 4th is refused.
+    const enrolled = await call('/v1/totp/enroll', { userId: TOTP_USER, issuer: 'Acme', accountName: 'metrics@example.com' });
+    expect(enrolled.status).toBe(200);
+    const seed = decodeBase32IgnorePadding(enrolled.json.secret as string);
+    const step = stepAt(Date.now(), 30);
+    // Codes no step around now accepts.
+    const accepted = new Set([-2, -1, 0, 1, 2].map((d) => totpCode(seed, step + d, 6)));
+    const wrongCodes = ['000000', '000001', '000002', '000003', '000004', '000005'].filter((c) => !accepted.has(c));
+    for (const wrongCode of wrongCodes.slice(0, 3)) expect((await call('/v1/totp/confirm', { userId: TOTP_USER, code: wrongCode })).json).toEqual({ confirmed: false });
+    const enrolment = await call('/v1/totp/confirm', { userId: TOTP_USER, code: totpCode(seed, stepAt(Date.now(), 30), 6) });
+    expect(enrolment.status).toBe(429);
+    bodies.push(enrolment.text);
+
     // The store cannot answer: login and OTP verify fail closed.
     broken = true;
     const down = [await call('/v1/login', { userId: USER, password: PASSWORD, clientIp: ADDRESS_A }), await call('/v1/otp/verify', { otpId, code, clientIp: ADDRESS_A })];
@@ -135,20 +155,21 @@ describe('throttle metrics', () => {
       'route="/v1/login",reason="account"': 1,
       'route="/v1/login",reason="address"': 1,
       'route="/v1/otp",reason="issuance"': 1,
+      'route="/v1/totp/confirm",reason="enrolment"': 1,
     });
     expect(Object.fromEntries(samples(exposition, 'hashd_throttle_unavailable_total'))).toEqual({
       'route="/v1/login"': 1,
       'route="/v1/otp/verify"': 1,
     });
     // The error counter agrees, and every reason label is one of the bounded set.
-    expect(exposition).toContain('hashd_http_errors_total{code="rate_limited"} 3');
+    expect(exposition).toContain('hashd_http_errors_total{code="rate_limited"} 4');
     expect(exposition).toContain('hashd_http_errors_total{code="throttle_unavailable"} 2');
     for (const m of exposition.matchAll(/reason="([^"]*)"/g)) expect(REFUSAL_REASONS).toContain(m[1]);
 
     const logs = lines.join('\n');
     expect(logs).toContain('rate_limited');
     expect(logs).toContain('throttle_unavailable');
-    const secrets = [USER, ...SPRAYED, OTP_USER, PASSWORD, WRONG, ADDRESS_A, ADDRESS_B, code, API_KEY];
+    const secrets = [USER, ...SPRAYED, OTP_USER, TOTP_USER, enrolled.json.secret as string, PASSWORD, WRONG, ADDRESS_A, ADDRESS_B, code, API_KEY];
     for (const secret of secrets) {
       expect(exposition).not.toContain(secret);
       expect(logs).not.toContain(secret);

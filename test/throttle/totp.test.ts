@@ -1,7 +1,8 @@
 /**
  * TOTP verify and recovery codes under the throttle (memory store, default rules): after the
  * free failures the account's next attempt is refused with 429, even with the right code, and
- * the purposes count apart (wrong TOTP codes do not lock password login or recovery).
+ * the purposes count apart (wrong TOTP codes do not lock password login or recovery); failed
+ * enrolment confirmations are limited the same way, on their own counter (`enrolment`).
  */
 import { randomBytes } from 'node:crypto';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
@@ -54,5 +55,26 @@ describe('TOTP under the throttle', () => {
     for (let i = 0; i < 5; i++) expect((await post('/v1/totp/recover', { userId: 'tina', recoveryCode: 'aaaa-bbbb-cccc' })).body).toMatchObject({ valid: false });
     expect((await post('/v1/totp/recover', { userId: 'tina', recoveryCode: confirmed.body.recoveryCodes[1] })).status).toBe(429);
     expect((await post('/v1/totp/verify', { userId: 'tina', code: right(), clientIp: 'not-an-ip' })).status).toBe(400);
+  });
+
+  it('limits failed enrolment confirmations on their own counter: the right code is refused after the free failures, until an admin clears it', async () => {
+    const enrolled = await post('/v1/totp/enroll', { userId: 'edgar', issuer: 'Acme', accountName: 'edgar@example.com' });
+    const secret = decodeBase32IgnorePadding(enrolled.body.secret);
+    const right = totpCode(secret, stepAt(Date.parse(NOW), 30), 6);
+    const wrong = right === '000000' ? '111111' : '000000';
+    // No pending enrolment: not an attempt, nothing counted.
+    expect((await post('/v1/totp/confirm', { userId: 'nobody-enrolled', code: wrong })).status).toBe(404);
+    expect(await (await s.call('/v1/admin/throttle/nobody-enrolled')).json()).toEqual({ userId: 'nobody-enrolled', counters: [] });
+    for (let i = 0; i < 5; i++) expect((await post('/v1/totp/confirm', { userId: 'edgar', code: wrong, clientIp: '198.51.100.5' })).body).toEqual({ confirmed: false });
+    const refused = await post('/v1/totp/confirm', { userId: 'edgar', code: right });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('rate_limited');
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+    expect(await (await s.call('/v1/admin/throttle/edgar')).json()).toEqual({ userId: 'edgar', counters: [expect.objectContaining({ purpose: 'enrolment', failures: 5 })] });
+    expect((await s.call('/v1/admin/throttle/edgar', { method: 'DELETE' })).status).toBe(204);
+    const confirmed = await post('/v1/totp/confirm', { userId: 'edgar', code: right });
+    expect(confirmed.body).toMatchObject({ confirmed: true });
+    // The success reset the counter.
+    expect(await (await s.call('/v1/admin/throttle/edgar')).json()).toEqual({ userId: 'edgar', counters: [] });
   });
 });

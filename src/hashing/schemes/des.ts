@@ -25,6 +25,7 @@ import { malformed } from '../../errors';
 import { equalStrings } from '../compare';
 import { H64_ALPHABET, h64EncodeInt, h64Value } from '../encoding';
 import type { ParsedHash, Scheme, WrapSupport } from '../scheme';
+import { desWasmRounds } from '../des-wasm';
 import { runAtOnce, runCooperatively, type Sliced } from '../sliced';
 import { UNMATCHABLE_CHECKSUM } from './raw';
 
@@ -70,6 +71,8 @@ interface DesTables {
    * in their places): the eight S-box lookups of a round become four.
    */
   sp: Int32Array;
+  /** The 8 × 64 P-permuted S-box outputs one S-box at a time, for the WebAssembly rounds (des-wasm.ts). */
+  single: Int32Array;
   /**
    * KEY[((round * 8 + byte) * 256 + value) * 2 + half]: the bits that key byte `byte` with
    * value `value` contributes to the left (half 0) or right (half 1) 24 bits of round `round`'s
@@ -150,7 +153,7 @@ function desTables(): DesTables {
       }
     }
   }
-  tables = { sp, key };
+  tables = { sp, single, key };
   return tables;
 }
 
@@ -175,7 +178,10 @@ function keySchedule(key: Uint8Array, out: Int32Array): void {
  * with crypt's salt perturbation. Returns [l, r] before the final permutation.
  */
 function desRounds(subkeys: Int32Array, saltBits: number, l0: number, r0: number, count: number): [number, number] {
-  const sp = desTables().sp;
+  const { sp, single } = desTables();
+  // The WebAssembly rounds where the runtime compiles WebAssembly (about twice as fast), else these.
+  const fast = desWasmRounds(single, subkeys, saltBits, l0, r0, count);
+  if (fast) return fast;
   let l = l0;
   let r = r0;
   for (let n = 0; n < count; n++) {
@@ -224,6 +230,37 @@ const FP: number[] = (() => {
   return fp;
 })();
 
+/**
+ * FP_TABLE[(byte * 256 + value) * 2 + half]: the bits that byte `byte` (0 = most significant) of
+ * the block contributes to the final permutation's high (half 0) or low (half 1) word, so the
+ * permutation of a result is 16 lookups instead of a 64-step bit loop. Built from permute64.
+ */
+let fpTable: Int32Array | undefined;
+
+function finalPermutation(hi: number, lo: number): [number, number] {
+  if (!fpTable) {
+    fpTable = new Int32Array(8 * 256 * 2);
+    for (let byte = 0; byte < 8; byte++) {
+      for (let value = 0; value < 256; value++) {
+        const shift = 24 - 8 * (byte & 3);
+        const [h, l] = byte < 4 ? permute64(FP, value << shift, 0) : permute64(FP, 0, value << shift);
+        fpTable[(byte * 256 + value) * 2] = h;
+        fpTable[(byte * 256 + value) * 2 + 1] = l;
+      }
+    }
+  }
+  const table = fpTable;
+  let outHi = 0;
+  let outLo = 0;
+  for (let byte = 0; byte < 8; byte++) {
+    const word = byte < 4 ? hi : lo;
+    const at = (byte * 256 + ((word >>> (24 - 8 * (byte & 3))) & 0xff)) * 2;
+    outHi |= table[at] as number;
+    outLo |= table[at + 1] as number;
+  }
+  return [outHi, outLo];
+}
+
 function readBlock(bytes: Uint8Array): [number, number] {
   const word = (o: number): number => ((bytes[o] as number) << 24) | ((bytes[o + 1] as number) << 16) | ((bytes[o + 2] as number) << 8) | (bytes[o + 3] as number);
   return [word(0), word(4)];
@@ -244,7 +281,7 @@ export function desEncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array 
   const [l, r] = permute64(IP, hi, lo);
   const [ol, or] = desRounds(subkeys, 0, l, r, 1);
   const out = new Uint8Array(8);
-  const [fh, fl] = permute64(FP, ol, or);
+  const [fh, fl] = finalPermutation(ol, or);
   writeBlock(fh, fl, out);
   return out;
 }
@@ -258,20 +295,20 @@ function saltMask(salt: number): number {
 
 /** The 64-bit result as crypt's 11 characters: 6-bit groups, most significant first, 2 zero bits of padding. */
 function encodeResult(hi: number, lo: number): string {
-  const values = [
-    hi >>> 26,
-    (hi >>> 20) & 63,
-    (hi >>> 14) & 63,
-    (hi >>> 8) & 63,
-    (hi >>> 2) & 63,
-    ((hi & 3) << 4) | (lo >>> 28),
-    (lo >>> 22) & 63,
-    (lo >>> 16) & 63,
-    (lo >>> 10) & 63,
-    (lo >>> 4) & 63,
-    (lo & 15) << 2,
-  ];
-  return values.map((v) => H64_ALPHABET[v]).join('');
+  const a = H64_ALPHABET;
+  return (
+    a.charAt(hi >>> 26) +
+    a.charAt((hi >>> 20) & 63) +
+    a.charAt((hi >>> 14) & 63) +
+    a.charAt((hi >>> 8) & 63) +
+    a.charAt((hi >>> 2) & 63) +
+    a.charAt(((hi & 3) << 4) | (lo >>> 28)) +
+    a.charAt((lo >>> 22) & 63) +
+    a.charAt((lo >>> 16) & 63) +
+    a.charAt((lo >>> 10) & 63) +
+    a.charAt((lo >>> 4) & 63) +
+    a.charAt((lo & 15) << 2)
+  );
 }
 
 function h64Int(text: string): number {
@@ -280,14 +317,19 @@ function h64Int(text: string): number {
   return value;
 }
 
+const DES_KEY = new Uint8Array(8);
+const DES_SUBKEYS = new Int32Array(32);
+
 /** The 11-character des_crypt checksum of the first 8 bytes of `password` under a 12-bit salt. */
 export function desCryptChecksum(password: Uint8Array, salt: number): string {
-  const key = new Uint8Array(8);
+  // The function runs to completion, so one key and one schedule buffer serve every call.
+  const key = DES_KEY;
+  key.fill(0);
   for (let i = 0; i < 8 && i < password.length; i++) key[i] = ((password[i] as number) << 1) & 0xff;
-  const subkeys = new Int32Array(32);
+  const subkeys = DES_SUBKEYS;
   keySchedule(key, subkeys);
   const [l, r] = desRounds(subkeys, saltMask(salt), 0, 0, 25);
-  const [hi, lo] = permute64(FP, l, r);
+  const [hi, lo] = finalPermutation(l, r);
   return encodeResult(hi, lo);
 }
 
@@ -314,7 +356,7 @@ function* bsdiCryptSteps(password: Uint8Array, salt: number, rounds: number): Sl
     const [hi, lo] = readBlock(key);
     const [l, r] = permute64(IP, hi, lo);
     const [ol, or] = desRounds(subkeys, 0, l, r, 1);
-    const [fh, fl] = permute64(FP, ol, or);
+    const [fh, fl] = finalPermutation(ol, or);
     writeBlock(fh, fl, key);
     for (let i = 0; i < 8 && offset + i < password.length; i++) key[i] = ((key[i] as number) ^ ((password[offset + i] as number) << 1)) & 0xff;
     keySchedule(key, subkeys);
@@ -328,7 +370,7 @@ function* bsdiCryptSteps(password: Uint8Array, salt: number, rounds: number): Sl
     if (done > 0) yield;
     [l, r] = desRounds(subkeys, mask, l, r, Math.min(BSDI_SLICE, rounds - done));
   }
-  const [hi, lo] = permute64(FP, l, r);
+  const [hi, lo] = finalPermutation(l, r);
   return encodeResult(hi, lo);
 }
 

@@ -2,11 +2,14 @@
  * The hand-written DES (src/hashing/schemes/des.ts) against the standard known answers, and
  * des_crypt, bsdi_crypt and django_des_crypt against the reference fixtures
  * (test/vectors/crypt.json and django.json, from passlib, Django and libxcrypt) and hashcat's
- * published examples.
+ * published examples. The DES rounds run in WebAssembly here (des-wasm.ts); the known answers and
+ * the des_crypt and bsdi_crypt fixtures are also checked with the JavaScript rounds that runtimes
+ * without run-time WebAssembly use.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { fromHex, h64EncodeInt, toHex } from '../../../src/hashing/encoding';
-import { desEncryptBlock } from '../../../src/hashing/schemes/des';
+import { selectDesWasmForTests } from '../../../src/hashing/des-wasm';
+import { bsdiCryptChecksum, desCryptChecksum, desEncryptBlock } from '../../../src/hashing/schemes/des';
 import { loadHashcatExamples, loadVectorFiles, makeCrypt, registry, type Vector } from '../../helpers';
 import { only, outcome, TYPED, vectorChecks } from './_unix';
 
@@ -37,6 +40,50 @@ describe('DES block cipher (known answers)', () => {
     ['8001010101010101', '0000000000000000', '95A8D72813DAA94D'],
   ])('key %s, plaintext %s → %s', (key, plaintext, ciphertext) => {
     expect(toHex(desEncryptBlock(bytes(key), bytes(plaintext))).toUpperCase()).toBe(ciphertext);
+  });
+});
+
+describe('the JavaScript DES rounds (runtimes without WebAssembly)', () => {
+  const h64Int = (text: string): number => {
+    let value = 0;
+    for (let i = 0; i < text.length; i++) value |= './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.indexOf(text.charAt(i)) << (6 * i);
+    return value;
+  };
+  const crypt = files.crypt?.vectors ?? [];
+  const des = crypt.filter((v) => v.scheme === 'des_crypt' && v.expect !== false);
+  const bsdi = crypt.filter((v) => v.scheme === 'bsdi_crypt' && v.expect !== false && h64Int(v.hash.slice(1, 5)) <= 50_000);
+
+  it.each([
+    ['133457799BBCDFF1', '0123456789ABCDEF', '85E813540F0AB405'],
+    ['0123456789ABCDEF', '4E6F772069732074', '3FA40E8A984D4815'],
+  ])('key %s, plaintext %s → %s', (key, plaintext, ciphertext) => {
+    selectDesWasmForTests(false);
+    try {
+      expect(toHex(desEncryptBlock(bytes(key), bytes(plaintext))).toUpperCase()).toBe(ciphertext);
+    } finally {
+      selectDesWasmForTests(true);
+    }
+  });
+
+  it('computes every des_crypt and bsdi_crypt fixture checksum', () => {
+    expect(des.length).toBeGreaterThan(0);
+    expect(bsdi.length).toBeGreaterThan(0);
+    const encoder = new TextEncoder();
+    selectDesWasmForTests(false);
+    try {
+      for (const v of des) {
+        const password = encoder.encode(v.password);
+        if (password.includes(0)) continue;
+        expect(desCryptChecksum(password, h64Int(v.hash.slice(0, 2)))).toBe(v.hash.slice(2));
+      }
+      for (const v of bsdi) {
+        const password = encoder.encode(v.password);
+        if (password.includes(0)) continue;
+        expect(bsdiCryptChecksum(password, h64Int(v.hash.slice(5, 9)), h64Int(v.hash.slice(1, 5)))).toBe(v.hash.slice(9));
+      }
+    } finally {
+      selectDesWasmForTests(true);
+    }
   });
 });
 
