@@ -66,9 +66,8 @@ async function guardCost(store: ThrottleStore, options: { seconds: number; inFli
   for (let i = 0; i < 200; i++) await attempt();
   const redis0 = options.redis ? await redisCpuSeconds(options.redis) : 0;
   const cpu0 = process.cpuUsage();
-  const wall0 = performance.now();
-  const perSecond = await throughput(attempt, { inFlight: options.inFlight, seconds: options.seconds });
-  const attempts = (perSecond * (performance.now() - wall0)) / 1000;
+  let attempts = 0;
+  const perSecond = await throughput(() => attempt().then(() => attempts++), { inFlight: options.inFlight, seconds: options.seconds });
   const cpu = process.cpuUsage(cpu0);
   const out: GuardCost = { perSecond, cpuUs: (cpu.user + cpu.system) / attempts };
   if (options.redis) out.redisUs = (((await redisCpuSeconds(options.redis)) - redis0) * 1e6) / attempts;
