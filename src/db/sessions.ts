@@ -8,7 +8,7 @@
  * UPDATE that cannot bring a deleted row back.
  */
 
-import { and, asc, count, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
 import { createReadBatcher } from './batch.ts';
 import { type Database, queryRows } from './database.ts';
@@ -46,31 +46,29 @@ export interface SessionRepository {
 export function createSessionRepository(database: Database, clock: Clock): SessionRepository {
   const { db } = database;
   const byId = (tenant: string, id: string) => and(eq(sessions.tenant, tenant), eq(sessions.id, id));
-  // The verify path's read, built once: drizzle then skips building the query on every request.
-  const getById = db
+  // The verify path's read, built once and prepared: a batch of ids of one tenant (db/batch.ts
+  // groups the verifies of one event-loop turn), so drizzle never builds the query per request.
+  // The ids travel as one comma-separated text parameter, not an array parameter, which every
+  // driver (postgres-js with or without fetched types, PGlite, a Worker's Hyperdrive client)
+  // sends alike; a session id is base64url, so it never holds a comma (verify checks the shape
+  // before it asks).
+  const getByIds = db
     .select()
     .from(sessions)
-    .where(and(eq(sessions.tenant, sql.placeholder('tenant')), eq(sessions.id, sql.placeholder('id'))))
-    .limit(1)
+    .where(and(eq(sessions.tenant, sql.placeholder('tenant')), sql`${sessions.id} = any(string_to_array(${sql.placeholder('ids')}::text, ','))`))
     .prepare('hashd_session_get');
-  // Verifies arriving in one turn of the event loop share one read (db/batch.ts): one statement
-  // per tenant in the batch, by primary key.
   const reads = createReadBatcher<{ tenant: string; id: string }, SessionRow>({
     keyOf: ({ tenant, id }) => `${tenant.length}:${tenant}${id}`,
     async loadMany(keys) {
-      const found = new Map<string, SessionRow>();
-      const put = (row: SessionRow) => found.set(`${row.tenant.length}:${row.tenant}${row.id}`, row);
-      if (keys.length === 1) {
-        const [{ tenant, id }] = keys as [{ tenant: string; id: string }];
-        for (const row of await getById.execute({ tenant, id })) put(row as SessionRow);
-        return found;
-      }
       const byTenant = new Map<string, string[]>();
-      for (const { tenant, id } of keys) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), id]);
-      const results = await Promise.all(
-        [...byTenant].map(([tenant, ids]) => db.select().from(sessions).where(and(eq(sessions.tenant, tenant), inArray(sessions.id, ids)))),
-      );
-      for (const rows of results) for (const row of rows) put(row);
+      for (const { tenant, id } of keys) {
+        const ids = byTenant.get(tenant);
+        if (ids) ids.push(id);
+        else byTenant.set(tenant, [id]);
+      }
+      const found = new Map<string, SessionRow>();
+      const results = await Promise.all([...byTenant].map(([tenant, ids]) => getByIds.execute({ tenant, ids: ids.join(',') })));
+      for (const rows of results) for (const row of rows as SessionRow[]) found.set(`${row.tenant.length}:${row.tenant}${row.id}`, row);
       return found;
     },
   });

@@ -231,8 +231,9 @@ export function createLoginTimes(options: LoginTimesOptions): LoginTimes {
     if (writing !== undefined || waiting.size === 0) return;
     const batch = [...waiting.values()];
     waiting = new Map();
-    writing = options
-      .write(batch)
+    // A write that throws instead of rejecting (no database yet) is logged like a failed one.
+    writing = Promise.resolve()
+      .then(() => options.write(batch))
       .then(
         () => undefined,
         (err: unknown) => logger.warn({ logins: batch.length, code: errorCode(err) }, 'last login times not recorded: the write failed'),

@@ -306,7 +306,7 @@ describe('batched login times (createLoginTimes)', () => {
     times.record('t', 'a');
     expect(writes).toHaveLength(0);
     times.record('t', 'b');
-    expect(writes).toHaveLength(1);
+    await vi.waitFor(() => expect(writes).toHaveLength(1));
     times.record('t', 'c');
     times.record('t', 'd');
     // The first write is still running: c and d wait, then go at once (they fill a batch).
@@ -329,6 +329,17 @@ describe('batched login times (createLoginTimes)', () => {
     });
     times.record('tenant-x', 'secret-user');
     await times.flush();
+    // A writer that throws at once (the Node entry's repositories before the database is open).
+    const throwing = createLoginTimes({
+      write: () => {
+        throw Object.assign(new Error('database not open'), { code: 'database_unavailable' });
+      },
+      logger: memoryLogger(logs),
+      delayMs: 3_600_000,
+    });
+    throwing.record('tenant-x', 'secret-user');
+    await throwing.flush();
+    expect(logs.some((l) => l.includes('database_unavailable'))).toBe(true);
     expect(times.pending()).toBe(0);
     expect(logs.some((l) => l.includes('last login times not recorded: the write failed') && l.includes('ECONNREFUSED'))).toBe(true);
     expect(logs.join('\n')).not.toContain('secret-user');
