@@ -373,9 +373,9 @@ describe('login cost (built-in default argon2id parameters)', () => {
       return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
     };
     // Other test files share the cores, and their load only ever adds spread: the measurement is
-    // taken up to three times and the quietest run is the result.
+    // taken up to five times and the quietest run is the result.
     let best: { spread: number; medians: Record<string, number> } | undefined;
-    for (let attempt = 0; attempt < 3 && !(best && best.spread <= 1.2); attempt++) {
+    for (let attempt = 0; attempt < 5 && !(best && best.spread <= 1.2); attempt++) {
       for (let i = 0; i < TRIES + 2; i++) await repos.credentials.set('cost', `md5-right-${attempt}-${i}`, { hash: MD5_CRYPT.hash, scheme: 'md5_crypt', source: 'import' });
       const kinds = {
         unknown: (i: number) => login(deps(), 'cost', `nobody-${attempt}-${i}`, PASSWORD),
