@@ -4,7 +4,7 @@
  * settings are validated at start; the OTP server secret comes from HASHD_OTP_SECRET, else (dev
  * mode only) from a file generated once per data directory, never logged.
  */
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,9 +130,10 @@ describe('session and OTP configuration', () => {
   });
 
   it('reads HASHD_OTP_SECRET (base64 of 32+ bytes) and refuses anything shorter without echoing it', () => {
-    const secret = Buffer.alloc(32, 9).toString('base64');
-    expect(load({ HASHD_OTP_SECRET: secret }).otpSecret).toEqual(new Uint8Array(32).fill(9));
-    for (const bad of [Buffer.alloc(31, 9).toString('base64'), 'not base64 at all!', 'c2hvcnQ=']) {
+    const bytes = randomBytes(32);
+    const secret = bytes.toString('base64');
+    expect(load({ HASHD_OTP_SECRET: secret }).otpSecret).toEqual(new Uint8Array(bytes));
+    for (const bad of [randomBytes(31).toString('base64'), 'not base64 at all!', 'c2hvcnQ=']) {
       const found = issues({ HASHD_OTP_SECRET: bad });
       expect(found).toHaveLength(1);
       expect(found[0]).toMatch(/^HASHD_OTP_SECRET: /);
@@ -204,23 +205,24 @@ describe('the OTP secret from the HASHD_KEYS ring', () => {
 
   it('precedence: HASHD_KEYS, else HASHD_OTP_SECRET, else the dev file; never logged', async () => {
     const k1 = entry('k1');
-    const otpSecretValue = Buffer.alloc(32, 7).toString('base64');
+    const otpSecretBytes = randomBytes(32);
+    const otpSecretValue = otpSecretBytes.toString('base64');
     const logs: string[] = [];
     const ringKeys = await keysFor({ HASHD_KEYS: k1, HASHD_OTP_SECRET: otpSecretValue }, logs);
     expect(ringKeys?.source).toBe('HASHD_KEYS');
     expect(ringKeys?.current.keyId).toBe('k1');
     expect(Buffer.from(ringKeys!.current.key)).toEqual(derived(k1));
     // HASHD_OTP_SECRET stays a verifier of the codes it MACed (no key id), and MACs no new ones.
-    expect(Buffer.from(ringKeys!.forKeyId(null)!)).toEqual(Buffer.alloc(32, 7));
+    expect(Buffer.from(ringKeys!.forKeyId(null)!)).toEqual(otpSecretBytes);
     const secretOnly = await keysFor({ HASHD_OTP_SECRET: otpSecretValue }, logs);
     expect(secretOnly?.source).toBe('HASHD_OTP_SECRET');
     expect(secretOnly?.current.keyId).toBeNull();
-    expect(Buffer.from(secretOnly!.current.key)).toEqual(Buffer.alloc(32, 7));
+    expect(Buffer.from(secretOnly!.current.key)).toEqual(otpSecretBytes);
     const dev = await keysFor({}, logs);
     expect(dev?.source).toBe('dev-generated');
     expect(Buffer.from(dev!.current.key)).toEqual(readFileSync(join(dir, 'data', 'otp-secret')));
     const text = logs.join('\n');
-    for (const secret of [derived(k1), rawKey(k1), Buffer.alloc(32, 7), Buffer.from(dev!.current.key)]) {
+    for (const secret of [derived(k1), rawKey(k1), otpSecretBytes, Buffer.from(dev!.current.key)]) {
       for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(text).not.toContain(secret.toString(encoding));
     }
   });
@@ -273,12 +275,13 @@ describe('the OTP secret from the HASHD_KEYS ring', () => {
       });
 
       it('a code MACed with HASHD_OTP_SECRET before HASHD_KEYS was configured still verifies', async () => {
-        const otpSecretValue = Buffer.alloc(32, 5).toString('base64');
+        const otpSecretBytes = randomBytes(32);
+        const otpSecretValue = otpSecretBytes.toString('base64');
         const legacy = (await keysFor({ HASHD_OTP_SECRET: otpSecretValue }))!;
         const issued = await issueCode(deps(legacy), 'beta', { userId: 'old', purpose: 'reset', digits: 8, ttlSeconds: 600 });
         const row = await stored('beta', 'old');
         expect(row.macKeyId).toBeNull();
-        expect(row.codeMac).toBe(createHmac('sha256', Buffer.alloc(32, 5)).update(issued.otpId + issued.code, 'utf8').digest('hex'));
+        expect(row.codeMac).toBe(createHmac('sha256', otpSecretBytes).update(issued.otpId + issued.code, 'utf8').digest('hex'));
         const both = (await keysFor({ HASHD_KEYS: entry('k9'), HASHD_OTP_SECRET: otpSecretValue }))!;
         expect(await verifyCode(deps(both), 'beta', { otpId: issued.otpId, code: issued.code })).toEqual({ valid: true, attemptsLeft: 4 });
         // Without HASHD_OTP_SECRET any more, such a code cannot be checked.

@@ -30,7 +30,6 @@ export const KEYS = {
 /** The configuration entry name (tenant[:scope]) of each test key: acme and beta hold admin keys. */
 const ENTRY_NAMES: Record<keyof typeof KEYS, string> = { acme: 'acme:admin', beta: 'beta:admin', acmeService: 'acme' };
 
-/** The one-time code secret of the test apps (a fixed test value, never a real one). */
 /** The OTP server secret of the test apps: drawn from the CSPRNG when the tests start, never committed. */
 export const TEST_OTP_SECRET = new Uint8Array(randomBytes(32));
 
