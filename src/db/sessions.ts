@@ -43,6 +43,9 @@ export interface SessionRepository {
   purgeExpired(now: Date, limit: number): Promise<number>;
 }
 
+/** One session's key in a read batch: the tenant's length first, so no two (tenant, id) pairs meet. */
+const sessionKey = (tenant: string, id: string): string => `${tenant.length}:${tenant}${id}`;
+
 export function createSessionRepository(database: Database, clock: Clock): SessionRepository {
   const { db } = database;
   const byId = (tenant: string, id: string) => and(eq(sessions.tenant, tenant), eq(sessions.id, id));
@@ -58,7 +61,7 @@ export function createSessionRepository(database: Database, clock: Clock): Sessi
     .where(and(eq(sessions.tenant, sql.placeholder('tenant')), sql`${sessions.id} = any(string_to_array(${sql.placeholder('ids')}::text, ','))`))
     .prepare('hashd_session_get');
   const reads = createReadBatcher<{ tenant: string; id: string }, SessionRow>({
-    keyOf: ({ tenant, id }) => `${tenant.length}:${tenant}${id}`,
+    keyOf: ({ tenant, id }) => sessionKey(tenant, id),
     async loadMany(keys) {
       const byTenant = new Map<string, string[]>();
       for (const { tenant, id } of keys) {
@@ -68,7 +71,7 @@ export function createSessionRepository(database: Database, clock: Clock): Sessi
       }
       const found = new Map<string, SessionRow>();
       const results = await Promise.all([...byTenant].map(([tenant, ids]) => getByIds.execute({ tenant, ids: ids.join(',') })));
-      for (const rows of results) for (const row of rows as SessionRow[]) found.set(`${row.tenant.length}:${row.tenant}${row.id}`, row);
+      for (const rows of results) for (const row of rows as SessionRow[]) found.set(sessionKey(row.tenant, row.id), row);
       return found;
     },
   });

@@ -116,6 +116,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const freedAt: number[] = [];
 
   const gone = (): HashdError => new HashdError('client_closed', 'the client closed the request');
+  /** Every slot busy and the request queue at its bound: a request submitted now is refused. */
+  const isFull = (): boolean => running >= concurrency && queues.request.length >= maxQueue;
   const full = (): HashdError => {
     counters.rejected++;
     return new HashdError('overloaded', 'hashing capacity is exhausted, retry shortly', { retryAfter });
@@ -150,10 +152,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
       ...counters,
     }),
     assertCapacity() {
-      if (running >= concurrency && queues.request.length >= maxQueue) throw full();
+      if (isFull()) throw full();
     },
     refuseIfFull() {
-      if (running < concurrency || queues.request.length < maxQueue) return false;
+      if (!isFull()) return false;
       counters.rejected++;
       return true;
     },
