@@ -207,27 +207,30 @@ export function createApp(deps: AppDeps): AppType {
     // stream and costs the fast write path (a third of a small request's CPU).
     c.header('X-Request-Id', requestId);
     await next();
-    // A handler that returned its own Response object did not take the prepared header.
-    if (c.res.headers.get('x-request-id') !== requestId) c.header('X-Request-Id', requestId);
-    const matched = c.req.routePath !== '/*';
+    // Read from the context, never from c.res.headers: on Node that getter turns the response's
+    // plain header object into a Headers instance, and the response then leaves by the slow path.
+    // (Every response is built through the context, so it carries the prepared X-Request-Id.)
+    const routePath = c.req.routePath;
+    const matched = routePath !== '/*';
     // A request no route answered ends in a middleware's `/*` (or `/v1/*`): never its raw path,
     // which may hold anything the caller typed.
-    const route = c.req.routePath.endsWith('*') ? 'unmatched' : c.req.routePath;
+    const route = routePath.endsWith('*') ? 'unmatched' : routePath;
+    const status = c.res.status;
     const seconds = (performance.now() - started) / 1000;
     const fields: Record<string, unknown> = {
       requestId,
       method: c.req.method,
-      path: matched ? c.req.routePath : c.req.path,
-      status: c.res.status,
+      path: matched ? routePath : c.req.path,
+      status,
       ms: Math.round(seconds * 10_000) / 10,
     };
     const tenant = c.get('tenant');
     if (tenant) fields.tenant = tenant;
-    const code = c.res.headers.get('x-hashd-error');
+    const code = c.get('errorCode');
     if (code) fields.error = code;
     const refusal = code === 'rate_limited' ? c.get('refusal') : undefined;
-    metrics?.request({ method: c.req.method, route, status: c.res.status, seconds, ...(code && { error: code }), ...(refusal !== undefined && { refusal }) });
-    if (c.res.status >= 500) logger.error(fields, 'request');
+    metrics?.request({ method: c.req.method, route, status, seconds, ...(code && { error: code }), ...(refusal !== undefined && { refusal }) });
+    if (status >= 500) logger.error(fields, 'request');
     else logger.info(fields, 'request');
   });
 
@@ -282,6 +285,7 @@ export function createApp(deps: AppDeps): AppType {
   const respond = (c: Context, error: HashdError): Response => {
     if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
     c.header('x-hashd-error', error.code);
+    c.set('errorCode', error.code);
     if (error.code === 'rate_limited') c.set('refusal', refusalReason(error) ?? 'unknown');
     return c.json(error.toJSON(), error.status as 400);
   };

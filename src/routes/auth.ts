@@ -8,11 +8,13 @@
  * Scopes: `requireScope('admin')` guards the operator's routes; a service key gets 403
  * `forbidden` there. The admin scope includes the service scope.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiKeyEntry, KeyScope } from '../config';
 import { DEFAULT_TENANT } from '../config';
 import { HashdError } from '../errors';
+import { sha256 } from '../sessions/random';
+import { gate } from './gate';
 
 export interface AuthVariables {
   tenant: string;
@@ -26,7 +28,7 @@ export interface Caller {
 
 /** The entry whose digest matches the presented key; every entry is compared, no early exit. */
 export function findCaller(keys: readonly ApiKeyEntry[], presented: string): Caller | undefined {
-  const digest = createHash('sha256').update(presented, 'utf8').digest();
+  const digest = sha256(presented);
   let caller: Caller | undefined;
   for (const entry of keys) {
     if (timingSafeEqual(digest, entry.digest) && caller === undefined) caller = { tenant: entry.tenant, scope: entry.scope };
@@ -42,12 +44,11 @@ const SCOPE_RANK: Record<KeyScope, number> = { service: 0, admin: 1 };
 
 /** Refuses callers whose key lacks `scope` with 403 `forbidden`. Use after apiKeyAuth. */
 export function requireScope(scope: KeyScope): MiddlewareHandler<{ Variables: AuthVariables }> {
-  return async function requireScopeMiddleware(c, next) {
-    if (SCOPE_RANK[c.get('scope')] < SCOPE_RANK[scope]) {
+  return gate((c) => {
+    if (SCOPE_RANK[c.get('scope') as KeyScope] < SCOPE_RANK[scope]) {
       throw new HashdError('forbidden', `this endpoint needs a key with the ${scope} scope`, { details: { scope } });
     }
-    return next();
-  };
+  }) as MiddlewareHandler<{ Variables: AuthVariables }>;
 }
 
 /**
@@ -57,7 +58,9 @@ export function requireScope(scope: KeyScope): MiddlewareHandler<{ Variables: Au
  */
 export function apiKeyAuth(keys: readonly ApiKeyEntry[], certificateCaller?: (c: Context) => Caller | undefined): MiddlewareHandler<{ Variables: AuthVariables }> {
   const list = [...keys];
-  return async function apiKeyAuthMiddleware(c, next) {
+  // Not async: every path either throws or hands on next()'s promise, so an async frame (and
+  // its promise) per request would buy nothing. Hono's dispatch catches a synchronous throw.
+  return function apiKeyAuthMiddleware(c, next) {
     if (certificateCaller && c.req.header('authorization') === undefined) {
       const caller = certificateCaller(c);
       if (caller) {

@@ -10,6 +10,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { HashdError } from '../errors';
+import { gate } from './gate';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -33,6 +34,8 @@ function charsetIsUtf8(type: string): boolean {
 
 /** Throws 415 unless `type` is a JSON media type (with UTF-8, when a charset is named). */
 export function assertJsonContentType(type: string | undefined): void {
+  // What nearly every client sends, accepted without the two regular expressions.
+  if (type === 'application/json') return;
   if (type === undefined || !JSON_MEDIA_TYPE.test(type.trim()) || !charsetIsUtf8(type)) throw unsupported('application/json');
 }
 
@@ -93,8 +96,8 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
   return body;
 }
 
-/** Strict UTF-8 text of a body that must hold one JSON value (checked, typed errors). */
-export function decodeJsonText(bytes: Uint8Array): string {
+/** The one JSON value of a body: strict UTF-8, then JSON, parsed once (checked, typed errors). */
+export function decodeJson(bytes: Uint8Array): unknown {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -103,15 +106,10 @@ export function decodeJsonText(bytes: Uint8Array): string {
   }
   if (text.trim() === '') throw new HashdError('invalid_json', 'the request body is empty; a JSON object is expected');
   try {
-    JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new HashdError('invalid_json', 'the request body is not valid JSON');
   }
-  return text;
-}
-
-export function decodeJson(bytes: Uint8Array): unknown {
-  return JSON.parse(decodeJsonText(bytes));
 }
 
 interface Issue {
@@ -140,31 +138,44 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infe
   return result.data;
 }
 
+/** What jsonBody leaves for the route's validator (openapi.ts): the request's parsed body. */
+const parsedBodies = new WeakMap<Request, unknown>();
+
+/** Marks the middleware jsonBody makes, so the router can check that a JSON route has one. */
+export const JSON_BODY = Symbol('hashd.jsonBody');
+
+/**
+ * The body jsonBody parsed for this request; `present` is false when jsonBody did not run (the
+ * router refuses to build a JSON route without it, so that is a bug).
+ */
+export function parsedBody(c: Context): { present: boolean; value: unknown } {
+  const raw = c.req.raw;
+  return parsedBodies.has(raw) ? { present: true, value: parsedBodies.get(raw) } : { present: false, value: undefined };
+}
+
 /**
  * Reads a JSON body into the request, for routes that declare their body schema with
  * `defineRoute`: Content-Type first (415), then the bytes under the size limit (413), strict
- * UTF-8 and JSON (400). The checked text goes into the request's body cache, where the route's
- * zod validator finds it; the raw stream is never read twice. Put it after any check that must
- * answer before the body is read (capacity, database).
+ * UTF-8 and JSON (400), parsed once. The route's validator (openapi.ts) then runs the zod schema
+ * on that value; the raw stream is never read twice. Put it after any check that must answer
+ * before the body is read (capacity, database).
  *
  * `optional`: an empty body (with or without a Content-Type) stands for `{}`.
  */
 export function jsonBody(maxBytes: number, options: { optional?: boolean } = {}): MiddlewareHandler {
-  return async function jsonBodyMiddleware(c, next) {
+  const middleware = gate(async (c) => {
     const type = c.req.header('content-type');
-    if (type !== undefined || !options.optional) assertJsonContentType(type);
+    const checked = type !== undefined || !options.optional;
+    if (checked) assertJsonContentType(type);
     const bytes = await readBodyBytes(c.req.raw, maxBytes);
-    // Hono keeps promises in its body cache (its type says values): what c.req.json() awaits.
-    const cache = c.req.bodyCache as Record<string, Promise<unknown>>;
-    if (bytes.byteLength === 0 && options.optional) {
-      cache.arrayBuffer = Promise.resolve(new ArrayBuffer(0));
-      cache.text = Promise.resolve('{}');
-    } else {
-      assertJsonContentType(type);
-      cache.text = Promise.resolve(decodeJsonText(bytes));
+    if (bytes.byteLength === 0 && options.optional) parsedBodies.set(c.req.raw, {});
+    else {
+      // An optional body without a Content-Type is refused once it turns out not to be empty.
+      if (!checked) assertJsonContentType(type);
+      parsedBodies.set(c.req.raw, decodeJson(bytes));
     }
-    await next();
-  };
+  });
+  return Object.assign(middleware, { [JSON_BODY]: true });
 }
 
 /** For handlers that read a JSON body themselves: the same checks as jsonBody, then the schema. */

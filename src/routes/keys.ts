@@ -19,6 +19,7 @@ import { jsonBody } from './body';
 import { createRouter, defineRoute } from './openapi';
 import { JSON_BODY_ERRORS } from './passwords';
 import { databaseGate } from './users';
+import { gate } from './gate';
 
 export interface KeyRoutesDeps {
   repositories: (c: Context) => Repositories;
@@ -31,10 +32,9 @@ export interface KeyRoutesDeps {
 
 /** Refuses before anything else when the service has no master key ring (production without HASHD_KEYS). */
 export function ringGate(ring: KeyRing | undefined): MiddlewareHandler {
-  return async function ringGateMiddleware(_c, next) {
+  return gate(() => {
     if (ring === undefined) throw new HashdError('key_unavailable', 'this feature needs the master key ring: configure HASHD_KEYS (npx hashd keys new-ring-key)');
-    await next();
-  };
+  });
 }
 
 const keyName = z.string().regex(KEY_NAME_PATTERN).meta({ description: 'Key name: 1-64 characters of A-Z a-z 0-9 _ . -' });

@@ -23,6 +23,7 @@ import { tagRefusal, type Throttle } from '../throttle/throttle';
 import { clientIpField, userIdField } from './schemas';
 import { CODE_DIGITS } from './tokens';
 import { attemptAddress, databaseGate } from './users';
+import { gate } from './gate';
 
 export interface OtpRoutesDeps {
   repositories: (c: Context) => Repositories;
@@ -106,10 +107,9 @@ export const verifyCodeRoute = defineRoute({
 export function otpRoutes(deps: OtpRoutesDeps) {
   const { repositories, clock, random, settings, secret, maxBodyBytes, throttle } = deps;
   const database = databaseGate(repositories);
-  const keyGate: MiddlewareHandler = async function otpKeyGate(_c, next) {
+  const keyGate: MiddlewareHandler = gate(() => {
     if (secret === undefined) throw new HashdError('key_unavailable', OTP_SECRET_MISSING);
-    await next();
-  };
+  });
   const otpDeps = (c: Context): OtpDeps => ({ otp: repositories(c).otp, clock, random, secret: secret as Uint8Array | OtpKeys, settings });
   const middleware = [keyGate, database, jsonBody(maxBodyBytes)];
   return createRouter()

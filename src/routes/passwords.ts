@@ -18,6 +18,7 @@ import {
   verifyRequest,
   verifyResponse,
 } from './schemas';
+import { gate } from './gate';
 
 export interface PasswordRoutesDeps {
   crypt: CryptContext;
@@ -30,10 +31,9 @@ const HASH_ERRORS: readonly ErrorCode[] = ['unknown_hash_format', 'malformed_has
 
 /** Refuses before the body is read when every hashing slot and queue place is taken (503). */
 export function capacityGate(crypt: CryptContext): MiddlewareHandler {
-  return async function capacityGateMiddleware(_c, next) {
+  return gate(() => {
     crypt.assertCapacity();
-    await next();
-  };
+  });
 }
 
 const json = <S>(schema: S, description: string) => ({ description, content: { 'application/json': { schema } } });

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { Clock, RandomBytes } from '../clock';
+import { isoTime, type Clock, type RandomBytes } from '../clock';
 import type { Repositories, SessionRow } from '../db/index';
 import { HashdError } from '../errors';
 import { createSession, verifySession, type CreatedSession, type SessionDeps } from '../sessions/sessions';
@@ -183,18 +183,18 @@ export function sessionView(session: CreatedSession): z.infer<typeof createdSess
   return {
     token: session.token,
     sessionId: session.sessionId,
-    expiresAt: session.expiresAt.toISOString(),
-    ...(session.idleExpiresAt !== null && { idleExpiresAt: session.idleExpiresAt.toISOString() }),
+    expiresAt: isoTime(session.expiresAt),
+    ...(session.idleExpiresAt !== null && { idleExpiresAt: isoTime(session.idleExpiresAt) }),
   };
 }
 
 function listed(row: SessionRow) {
   return {
     sessionId: row.id,
-    createdAt: row.createdAt.toISOString(),
-    lastUsedAt: row.lastUsedAt.toISOString(),
-    expiresAt: row.expiresAt.toISOString(),
-    ...(row.idleExpiresAt !== null && { idleExpiresAt: row.idleExpiresAt.toISOString() }),
+    createdAt: isoTime(row.createdAt),
+    lastUsedAt: isoTime(row.lastUsedAt),
+    expiresAt: isoTime(row.expiresAt),
+    ...(row.idleExpiresAt !== null && { idleExpiresAt: isoTime(row.idleExpiresAt) }),
     ...(row.metadata !== null && { metadata: row.metadata }),
   };
 }
@@ -218,8 +218,8 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
           valid: true,
           userId: check.userId,
           sessionId: check.sessionId,
-          expiresAt: check.expiresAt.toISOString(),
-          ...(check.idleExpiresAt !== null && { idleExpiresAt: check.idleExpiresAt.toISOString() }),
+          expiresAt: isoTime(check.expiresAt),
+          ...(check.idleExpiresAt !== null && { idleExpiresAt: isoTime(check.idleExpiresAt) }),
           ...(check.metadata !== null && { metadata: check.metadata }),
         },
         200,

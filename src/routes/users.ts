@@ -19,6 +19,7 @@ import { createRouter, defineRoute } from './openapi';
 import { capacityGate, JSON_BODY_ERRORS } from './passwords';
 import { loginRequest, loginResponse, setPasswordRequest, userIdField } from './schemas';
 import { createdSessionSchema, resolveSessionOptions, sessionOptions, sessionView } from './sessions';
+import { gate } from './gate';
 
 export interface UserRoutesDeps {
   /** The request's repositories (throws 503 database_unavailable when the database cannot serve). */
@@ -45,10 +46,9 @@ export function attemptAddress(c: Context, clientIp: string | undefined, clientA
 
 /** Asks for the request's repositories first, so an unavailable database answers before the body is read. */
 export function databaseGate(repositories: (c: Context) => Repositories): MiddlewareHandler {
-  return async function databaseGateMiddleware(c, next) {
+  return gate((c) => {
     repositories(c);
-    await next();
-  };
+  });
 }
 
 /**
@@ -56,14 +56,13 @@ export function databaseGate(repositories: (c: Context) => Repositories): Middle
  * Hono keeps such a segment undecoded, which is also what `%25ED%25A0%2580` decodes to: two
  * different paths would name one user. Runs before anything else of the route.
  */
-export const strictPathEncoding: MiddlewareHandler = async function strictPathEncodingMiddleware(c, next) {
+export const strictPathEncoding: MiddlewareHandler = gate((c) => {
   try {
     decodeURIComponent(new URL(c.req.url).pathname);
   } catch {
     throw new HashdError('invalid_request', 'the path is not valid percent-encoded UTF-8');
   }
-  await next();
-};
+});
 
 const userParams = z.object({ userId: userIdField });
 
