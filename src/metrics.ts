@@ -230,19 +230,31 @@ export function createMetrics(options: MetricsOptions = {}): HashdMetrics {
       crypt.verify = (password, stored, opts) => timed(verifyDuration, () => verify(password, stored, opts), (r) => r.scheme);
     },
     instrumentRepositories(repositories) {
-      const track = <R extends object>(repo: R, overrides: Record<string, unknown> = {}): R =>
-        new Proxy(repo, {
-          get(target, prop, receiver) {
-            const value = (typeof prop === 'string' && prop in overrides ? overrides[prop] : Reflect.get(target, prop, receiver)) as unknown;
-            if (typeof value !== 'function') return value;
-            return (...args: unknown[]) => {
-              const out = (value as (...a: unknown[]) => unknown).apply(target, args);
-              if (!(out instanceof Promise)) return out;
-              inFlight++;
-              return out.finally(() => inFlight--);
-            };
-          },
-        });
+      // Built once per repository, not a Proxy: a verify calls a repository method on its hot
+      // path, and a trap that makes a closure and a finally() chain per call showed in its CPU.
+      const settled = (): void => {
+        inFlight--;
+      };
+      const track = <R extends object>(repo: R, overrides: Record<string, unknown> = {}): R => {
+        const wrapped: Record<string, unknown> = {};
+        for (const [name, own] of Object.entries(repo)) {
+          const value = (name in overrides ? overrides[name] : own) as unknown;
+          if (typeof value !== 'function') {
+            wrapped[name] = value;
+            continue;
+          }
+          const method = value as (...a: unknown[]) => unknown;
+          wrapped[name] = (...args: unknown[]) => {
+            const out = method.apply(repo, args);
+            if (!(out instanceof Promise)) return out;
+            inFlight++;
+            // The caller gets the method's own promise; this branch only counts it down.
+            out.then(settled, settled);
+            return out;
+          };
+        }
+        return wrapped as R;
+      };
       const credentials = repositories.credentials;
       const compareAndSwap: typeof credentials.compareAndSwap = async (tenant, userId, expectedHash, input) => {
         const swapped = await credentials.compareAndSwap(tenant, userId, expectedHash, input);
