@@ -8,8 +8,12 @@
  * with `nodejs_compat`.
  */
 import { Buffer } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import type { RandomBytes } from '../clock';
+
+type OneShotHash = (algorithm: string, data: string, encoding: 'buffer' | 'hex') => Buffer | string;
+/** node:crypto's one-shot digest (Node 20.12+), a third cheaper than createHash; absent on some runtimes. */
+const oneShot = (nodeCrypto as unknown as { hash?: OneShotHash }).hash;
 
 /** The base64url alphabet (RFC 4648 §5) without padding: what every token is written in. */
 export const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -22,12 +26,12 @@ export function randomToken(random: RandomBytes, bytes: number): string {
 
 /** Lower-case hex SHA-256 of the string's UTF-8 bytes. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShot ? (oneShot('sha256', text, 'hex') as string) : nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** SHA-256 of the string's UTF-8 bytes. */
 export function sha256(text: string): Uint8Array {
-  const digest = createHash('sha256').update(text, 'utf8').digest();
+  const digest = oneShot ? (oneShot('sha256', text, 'buffer') as Buffer) : nodeCrypto.createHash('sha256').update(text, 'utf8').digest();
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 
