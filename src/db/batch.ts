@@ -8,7 +8,9 @@
  * A read is only sent after it was asked for, so it sees every write that had answered before
  * the request arrived: a revoke that answered 204 is never undone by a batched read. A failing
  * statement fails every read of its batch with the same error. Batches are bounded: a turn with
- * more reads than `maxBatch` sends several statements.
+ * more reads than `maxBatch` sends several statements. With `maxInFlight`, reads asked for while
+ * that many batches are out wait for one to settle: under load batches grow with the database's
+ * round trip instead of the event loop's turns, and a read still leaves only after it was asked.
  */
 
 export interface ReadBatcher<K, V> {
@@ -20,6 +22,11 @@ export interface ReadBatcherOptions<K, V> {
   loadMany(keys: K[]): Promise<Map<string, V>>;
   keyOf(key: K): string;
   maxBatch?: number;
+  /**
+   * Batches sent and not yet answered, at most (default: unbounded). Reads asked for while the
+   * limit is reached wait for a batch to settle and leave together.
+   */
+  maxInFlight?: number;
 }
 
 interface Waiting<V> {
@@ -32,34 +39,47 @@ const nextTurn: (fn: () => void) => void =
 
 export function createReadBatcher<K, V>(options: ReadBatcherOptions<K, V>): ReadBatcher<K, V> {
   const maxBatch = options.maxBatch ?? 64;
+  const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   let pending = new Map<string, { key: K; waiting: Waiting<V>[] }>();
   let scheduled = false;
+  let inFlight = 0;
+
+  function settled(): void {
+    inFlight--;
+    if (!scheduled && pending.size > 0) flush();
+  }
 
   function send(batch: Map<string, { key: K; waiting: Waiting<V>[] }>): void {
     const keys = [...batch.values()].map((entry) => entry.key);
+    inFlight++;
     options.loadMany(keys).then(
       (found) => {
+        settled();
         for (const [id, entry] of batch) for (const w of entry.waiting) w.resolve(found.get(id));
       },
       (error: unknown) => {
+        settled();
         for (const entry of batch.values()) for (const w of entry.waiting) w.reject(error);
       },
     );
   }
 
+  /** Sends what is pending, in batches of maxBatch, while fewer than maxInFlight are out. */
   function flush(): void {
     scheduled = false;
-    const all = pending;
-    pending = new Map();
-    let batch = new Map<string, { key: K; waiting: Waiting<V>[] }>();
-    for (const [id, entry] of all) {
-      batch.set(id, entry);
-      if (batch.size >= maxBatch) {
-        send(batch);
+    while (pending.size > 0 && inFlight < maxInFlight) {
+      let batch = pending;
+      if (pending.size <= maxBatch) pending = new Map();
+      else {
         batch = new Map();
+        for (const [id, entry] of pending) {
+          batch.set(id, entry);
+          pending.delete(id);
+          if (batch.size >= maxBatch) break;
+        }
       }
+      send(batch);
     }
-    if (batch.size > 0) send(batch);
   }
 
   return {

@@ -51,4 +51,38 @@ describe('read batcher', () => {
     expect((results[4] as PromiseFulfilledResult<string>).value).toBe('row-5');
     expect(calls).toEqual([[1, 2, 3, 4], [5]]);
   });
+
+  it('with maxInFlight 1, reads asked for while a batch is out leave together once it settles', async () => {
+    const calls: number[][] = [];
+    const gates: (() => void)[] = [];
+    const batcher = createReadBatcher<number, string>({
+      keyOf: (k) => String(k),
+      maxBatch: 3,
+      maxInFlight: 1,
+      loadMany(keys) {
+        calls.push([...keys]);
+        return new Promise((resolve) => gates.push(() => resolve(new Map(keys.map((k) => [String(k), `row-${k}`])))));
+      },
+    });
+    const first = batcher.load(1);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([[1]]);
+    // Three turns of reads while the first batch is out: none leaves yet.
+    const later: Promise<string | undefined>[] = [];
+    for (const k of [2, 3, 4, 5, 1]) {
+      later.push(batcher.load(k));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(calls).toEqual([[1]]);
+    (gates.shift() as () => void)();
+    expect(await first).toBe('row-1');
+    // Then one batch (bounded by maxBatch), and the rest after it; key 1 is read again, since it
+    // was asked for after the first batch had left.
+    expect(calls).toEqual([[1], [2, 3, 4]]);
+    (gates.shift() as () => void)();
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([[1], [2, 3, 4], [5, 1]]);
+    (gates.shift() as () => void)();
+    expect(await Promise.all(later)).toEqual(['row-2', 'row-3', 'row-4', 'row-5', 'row-1']);
+  });
 });
