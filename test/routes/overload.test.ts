@@ -6,11 +6,21 @@ const harness = makeHarness({
   policy: { params: { argon2id: { memory_cost: 32768, time_cost: 3 } } },
   limits: { concurrency: 1, maxQueue: 2 },
 });
+// A hash that outlasts the server noticing two aborted clients by far, on a loaded machine too:
+// the queued requests must be given up while the slot is still busy (about 0.2 s here).
+const slow = makeHarness({
+  policy: { params: { argon2id: { memory_cost: 65536, time_cost: 8 } } },
+  limits: { concurrency: 1, maxQueue: 2 },
+});
 let node: Target;
+let slowNode: Target;
 let targets: Target[] = [];
 beforeAll(async () => {
-  targets = await harness.targets();
-  node = targets.find((t) => t.name === 'node') as Target;
+  const fast = await harness.targets();
+  const slowTargets = await slow.targets();
+  targets = [...fast, ...slowTargets];
+  node = fast.find((t) => t.name === 'node') as Target;
+  slowNode = slowTargets.find((t) => t.name === 'node') as Target;
 });
 afterAll(async () => {
   await Promise.all(targets.map((t) => t.close()));
@@ -34,14 +44,14 @@ describe('overload', () => {
   });
 
   it('drops queued requests whose client went away before hashing them', async () => {
-    const limiter = (harness.deps.crypt as unknown as { limiter: { stats(): { dropped: number; completed: number; queued: number } } }).limiter;
+    const limiter = (slow.deps.crypt as unknown as { limiter: { stats(): { dropped: number; completed: number; queued: number } } }).limiter;
     const before = limiter.stats();
     // One request occupies the slot; two more wait in the queue and then give up.
-    const running = node.fetch('/v1/hash', postJson({ password: 'pw' }));
+    const running = slowNode.fetch('/v1/hash', postJson({ password: 'pw' }));
     await new Promise((r) => setTimeout(r, 2));
     const controllers = [new AbortController(), new AbortController()];
-    const waiting = controllers.map((c) => node.fetch('/v1/hash', { ...postJson({ password: 'pw' }), signal: c.signal }).catch((e: Error) => e.name));
-    // Abort once both are in the queue (the running hash takes tens of milliseconds).
+    const waiting = controllers.map((c) => slowNode.fetch('/v1/hash', { ...postJson({ password: 'pw' }), signal: c.signal }).catch((e: Error) => e.name));
+    // Abort once both are in the queue (the running hash takes about 0.2 s).
     for (let i = 0; i < 200 && limiter.stats().queued < 2; i++) await new Promise((r) => setTimeout(r, 1));
     expect(limiter.stats().queued).toBe(2);
     controllers.forEach((c) => c.abort());
